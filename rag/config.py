@@ -40,8 +40,9 @@ class EmbeddingSettings(BaseModel):
 class ChunkingSettings(BaseModel):
     """How article bodies are cut into passages (in embedder tokens)."""
 
-    max_tokens: int = 160
-    overlap_tokens: int = 40
+    # Capped at the embedder's window (254 content tokens for MiniLM).
+    max_tokens: int = 256
+    overlap_tokens: int = 48
 
 
 class RetrievalSettings(BaseModel):
@@ -93,6 +94,8 @@ class Settings(BaseSettings):
 
     index_dir: Path = Path("index")
     articles_dir: Path = Path("data/articles")
+    # Seconds a build waits for another build's lock before giving up.
+    lock_timeout: float = 0.0
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

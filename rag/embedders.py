@@ -71,8 +71,13 @@ class SentenceTransformerEmbedder(Embedder):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
+            import transformers
             from sentence_transformers import SentenceTransformer
 
+            # Token counting measures whole articles on purpose; the library's
+            # "longer than the maximum length" warning and load bars are noise.
+            transformers.logging.set_verbosity_error()
+            transformers.logging.disable_progress_bar()
             self.model = SentenceTransformer(str(path), device="cpu")
         except Exception as exc:  # the library raises many kinds
             raise EmbedderError(

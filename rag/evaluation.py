@@ -77,8 +77,54 @@ def evidence_recall(article_urls: Sequence[str | None], evidence: Sequence[dict]
     return len(gold & set(article_urls)) / len(gold)
 
 
+def gold_facts(query: dict) -> list[str]:
+    """Evidence facts of a query (``evidence_list``, or ``gold_list`` in the authors' outputs)."""
+    return [e["fact"] for e in query.get("evidence_list") or query.get("gold_list") or []]
+
+
 def load_queries(path: Path | str, limit: int | None = None) -> list[dict]:
     """Non-null MultiHop-RAG queries (those with evidence), in file order."""
     data = json.loads(Path(path).read_text())
-    queries = [q for q in data if q.get("evidence_list")]
+    if not isinstance(data, list):
+        raise ValueError("expected a JSON list of query objects")
+    queries = [q for q in data if gold_facts(q)]
     return queries[:limit] if limit else queries
+
+
+def evaluate_retrieval(settings, corpus: Path, queries_path: Path, limit: int | None = None, progress=None) -> dict:
+    """Index ``corpus`` (incrementally) and score retrieval on the non-null queries.
+
+    Returns ``{"overall": {...}, "by_type": {question_type: {...}}}`` with the
+    keys hits@4, hits@10, mrr@10, map@10, evidence_recall@10 and n.
+    """
+    from rag.indexing import build_index, open_index
+
+    build_index(settings, [corpus], progress=progress)
+    queries = load_queries(queries_path, limit)
+    opened = open_index(settings)
+    try:
+        vectors = opened.embedder.embed([q["query"] for q in queries])
+        per_query = []
+        for i, (query, vector) in enumerate(zip(queries, vectors)):
+            rows, _ = opened.retriever.search_rows(query["query"], 10, query_vector=vector)
+            passages = opened.snapshot.passages(rows)
+            facts = gold_facts(query)
+            per_query.append((
+                query.get("question_type", "all"),
+                score_query([p.full_text for p in passages], facts),
+                evidence_recall([p.url for p in passages], query["evidence_list"]),
+            ))
+            if progress and i % 25 == 0:
+                progress("questions", i, len(queries))
+    finally:
+        opened.close()
+
+    def summary(items) -> dict:
+        out = aggregate([s for _, s, _ in items])
+        n = out.pop("n")
+        out["evidence_recall@10"] = sum(r for _, _, r in items) / len(items) if items else 0.0
+        out["n"] = n
+        return out
+
+    by_type = {t: summary([x for x in per_query if x[0] == t]) for t in sorted({x[0] for x in per_query})}
+    return {"overall": summary(per_query), "by_type": by_type}

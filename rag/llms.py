@@ -17,12 +17,10 @@ messages or reprs: only the *name* of the environment variable does.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sys
 from abc import ABC, abstractmethod
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -274,18 +272,10 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _CLOSING = re.compile(r"([.!?…]+[\"'”’)\]]*)\s*$")
 
 
-def _terms(text: str) -> list[str]:
-    out = []
-    for word in _WORD.findall(text.lower()):
-        word = word.split("'")[0]
-        if word in _STOPWORDS or len(word) < 2:
-            continue
-        if len(word) > 4 and word.endswith("ies"):
-            word = word[:-3] + "y"
-        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        out.append(word)
-    return out
+def _question_words(text: str) -> str:
+    """The question without the words that only frame it ("tell", "article"...)."""
+    words = [w for w in _WORD.findall(text.lower()) if w.split("'")[0] not in _STOPWORDS]
+    return " ".join(words)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -326,11 +316,17 @@ class ExtractiveChatModel(ChatModel):
         self.settings = settings
 
     def select(self, question: str, passages: Sequence[Any]) -> list[tuple[str, int]]:
-        """Up to ``max_sentences`` (sentence, passage number) pairs, best first."""
-        q_terms = set(_terms(question))
-        if not q_terms:
+        """Up to ``max_sentences`` (sentence, passage number) pairs, best first.
+
+        Sentences are scored with BM25 (the ``bm25s`` library, through
+        :class:`rag.lexical.LexicalIndex`) over all sentences of the passages.
+        """
+        from rag.lexical import LexicalIndex
+
+        query = _question_words(question)
+        if not query:
             return []
-        candidates: list[tuple[str, int, Counter]] = []
+        candidates: list[tuple[str, int]] = []
         seen: set[str] = set()
         for n, passage in enumerate(passages, start=1):
             text = getattr(passage, "text", passage)
@@ -339,26 +335,12 @@ class ExtractiveChatModel(ChatModel):
                 if key in seen or len(sentence.split()) < self.min_words:
                     continue
                 seen.add(key)
-                candidates.append((sentence, n, Counter(_terms(sentence))))
+                candidates.append((sentence, n))
         if not candidates:
             return []
-        # BM25 over sentences (k1=1.2, b=0.75).
-        n_docs = len(candidates)
-        avg_len = sum(sum(c.values()) for _, _, c in candidates) / n_docs or 1.0
-        df = Counter(t for _, _, c in candidates for t in q_terms if t in c)
-        scored = []
-        for order, (sentence, n, counts) in enumerate(candidates):
-            length = sum(counts.values())
-            score = 0.0
-            for term in q_terms:
-                tf = counts.get(term, 0)
-                if tf:
-                    idf = math.log(1 + (n_docs - df[term] + 0.5) / (df[term] + 0.5))
-                    score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / avg_len))
-            if score > 0:
-                scored.append((-score, order, sentence, n))
-        scored.sort()
-        return [(sentence, n) for _, _, sentence, n in scored[: self.max_sentences]]
+        scores = LexicalIndex.build([s for s, _ in candidates]).scores(query)
+        order = sorted((i for i in range(len(candidates)) if scores[i] > 0), key=lambda i: (-scores[i], i))
+        return [candidates[i] for i in order[: self.max_sentences]]
 
     def stream(
         self,

@@ -1,0 +1,365 @@
+"""The ``rag`` command. Thin: every command calls the library and prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from rag.config import Settings, load_settings
+from rag.errors import RagError
+
+app = typer.Typer(help="Cited answers over a collection of news articles.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+index_app = typer.Typer(help="Build and inspect the index.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval and answers on MultiHop-RAG-format data.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(eval_app, name="eval")
+
+IndexOpt = typer.Option(None, "--index", help="Index folder (default: RAG_INDEX_DIR or index/).")
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object (a stable interface).")
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error for a person and exit non-zero."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def settings_for(index: Optional[Path] = None, **overrides) -> Settings:
+    """Settings with command-line flags on top of rag.toml and the environment."""
+    try:
+        if index is not None:
+            overrides["index_dir"] = index
+        return load_settings(**overrides)
+    except Exception as exc:  # pydantic's ValidationError names the bad field
+        fail(f"invalid settings: {exc}")
+        raise  # unreachable
+
+
+def emit_json(value) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def terminal_progress(enabled: bool):
+    """A rich progress bar on a terminal, or None."""
+    if not enabled or not sys.stderr.isatty():
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn(), transient=True)
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=max(total, 1))
+        bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+    return bar, update
+
+
+@index_app.command("build")
+def index_build(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: the articles folder)."),
+    index: Optional[Path] = IndexOpt,
+    full: bool = typer.Option(False, "--full", help="Re-embed everything (needed after changing the embedder)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Make the index match the articles under PATHS."""
+    from rag.indexing import build_index
+
+    settings = settings_for(index)
+    bar, update = terminal_progress(not as_json)
+    try:
+        if bar:
+            with bar:
+                report = build_index(settings, paths, full=full, progress=update)
+        else:
+            report = build_index(settings, paths, full=full)
+    except RagError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    typer.echo(
+        f"{report.articles} articles, {report.passages} passages in {settings.index_dir} "
+        f"(added {report.added}, updated {report.updated}, removed {report.removed}, "
+        f"unchanged {report.unchanged}; embedded {report.embedded_passages} passages) in {report.seconds:.1f}s"
+    )
+    for skip in report.skipped:
+        typer.secho(f"skipped {skip['path']}: {skip['error']}", err=True, fg=typer.colors.YELLOW)
+
+
+@index_app.command("info")
+def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
+    """Counts, embedder, build time and size of the index."""
+    from rag.store import IndexStore
+
+    settings = settings_for(index)
+    try:
+        info = IndexStore(settings.index_dir).info()
+    except RagError as exc:
+        fail(str(exc))
+    summary = {
+        "index": str(settings.index_dir),
+        "articles": info["counts"]["articles"],
+        "passages": info["counts"]["passages"],
+        "embedder": info["embedder"]["id"],
+        "dim": info["embedder"]["dim"],
+        "chunking": info["chunking"],
+        "built_at": info["built_at"],
+        "size_bytes": info["size_bytes"],
+        "version": Path(info["path"]).name,
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    for key, value in summary.items():
+        typer.echo(f"{key:>10}: {value}")
+
+
+def parse_day(value: Optional[str], flag: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{flag} expects a date like 2023-10-31, got {value!r}", code=2)
+
+
+@app.command("search")
+def search(
+    query: str = typer.Argument(..., help="What to look for."),
+    k: int = typer.Option(None, "-k", min=1, max=100, help="Number of passages (default: RAG_RETRIEVAL__K)."),
+    source: Optional[list[str]] = typer.Option(None, "--source", help="Only this publisher (repeatable)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Published on or after (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Published on or before (YYYY-MM-DD)."),
+    index: Optional[Path] = IndexOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Passages that match QUERY, best first."""
+    from rag.indexing import open_index
+    from rag.retrieval import SearchFilters
+
+    settings = settings_for(index)
+    filters = SearchFilters(sources=source or [], since=parse_day(since, "--since"), until=parse_day(until, "--until"))
+    try:
+        opened = open_index(settings)
+        passages = opened.retriever.search(query, k or settings.retrieval.k, filters)
+    except RagError as exc:
+        fail(str(exc))
+    rows = [
+        {"rank": i, "score": round(p.score, 6), "passage_id": p.id, "article_id": p.article_id,
+         "title": p.title, "source": p.source, "published_at": p.published_at, "url": p.url, "text": p.text}
+        for i, p in enumerate(passages, start=1)
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        typer.echo("No passages match.")
+    for row in rows:
+        meta = " · ".join(x for x in (row["source"], (row["published_at"] or "")[:10]) if x)
+        typer.secho(f"[{row['rank']}] {row['title']}", bold=True)
+        typer.echo(f"    {meta}  {row['url'] or ''}".rstrip())
+        typer.echo("    " + row["text"][:400].replace("\n", " ") + ("…" if len(row["text"]) > 400 else ""))
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    corpus: Path = typer.Option(..., "--corpus", exists=True, dir_okay=False, help="MultiHop-RAG corpus.json."),
+    queries: Path = typer.Option(..., "--queries", exists=True, dir_okay=False, help="Queries with evidence_list."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Index folder for the corpus (default: index/eval/<corpus name>)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N non-null questions."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Hits@4, Hits@10, MRR@10, MAP@10 and evidence recall on the non-null questions."""
+    from rag.evaluation import evaluate_retrieval
+
+    settings = settings_for()
+    folder = index or Path(settings.index_dir) / "eval" / corpus.stem
+    settings = settings_for(folder)
+    bar, update = terminal_progress(not as_json)
+    try:
+        if bar:
+            with bar:
+                result = evaluate_retrieval(settings, corpus, queries, limit=limit, progress=update)
+        else:
+            result = evaluate_retrieval(settings, corpus, queries, limit=limit)
+    except RagError as exc:
+        fail(str(exc))
+    except (ValueError, KeyError) as exc:
+        fail(f"{queries}: not MultiHop-RAG queries ({exc})")
+    if as_json:
+        emit_json(result["overall"])
+        return
+    for name, metrics in result["by_type"].items():
+        typer.echo(f"{name:>18}: " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k != "n") + f"  (n={metrics['n']})")
+    overall = result["overall"]
+    typer.secho(f"{'all':>18}: " + "  ".join(f"{k} {v:.3f}" for k, v in overall.items() if k != "n") + f"  (n={overall['n']})", bold=True)
+
+
+# -- answers ------------------------------------------------------------------------------
+
+LlmOpt = typer.Option(None, "--llm", help="Chat backend: llama-cpp, openai or extractive (default: RAG_LLM__BACKEND).")
+ModelOpt = typer.Option(None, "--model", help="Model name (openai) or GGUF file (llama-cpp).")
+BaseUrlOpt = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://localhost:11434/v1.")
+
+
+def llm_flags(llm: Optional[str], model: Optional[str], base_url: Optional[str]) -> dict:
+    """The --llm/--model/--base-url flags as settings overrides (unset flags are ignored)."""
+    return {"backend": llm, "model": model, "base_url": base_url}
+
+
+def print_sources(answer) -> None:
+    """The citations of an answer, with unsupported ones flagged, and what was removed."""
+    if answer.standalone_question != answer.question:
+        typer.secho(f"(searched for: {answer.standalone_question})", dim=True)
+    if answer.citations:
+        typer.secho("\nSources:", bold=True)
+    for c in answer.citations:
+        meta = ", ".join(x for x in (c.source, (c.published_at or "")[:10]) if x)
+        typer.echo(f"[{c.n}] {c.title}" + (f" — {meta}" if meta else "") + (f"  {c.url}" if c.url else ""))
+        if c.quote:
+            typer.secho(f"    “{c.quote.strip()[:300]}”", dim=True)
+        if not c.supported:
+            typer.secho("    ⚠ this passage does not clearly support the sentence citing it", fg=typer.colors.YELLOW)
+    if answer.dropped_citations:
+        typer.secho(f"({answer.dropped_citations} citation(s) that pointed at no passage were removed)", dim=True)
+
+
+def show_answer(answerer, question: str, history=()):
+    """Stream an answer on a terminal, then replace it with the final (renumbered)
+    text; elsewhere print the final text only. Returns the Answer."""
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    from rag.answer import Answer
+
+    console = Console()
+    final = None
+    if console.is_terminal:
+        shown = ""
+        with Live(Text(""), console=console, refresh_per_second=12, vertical_overflow="visible") as live:
+            for item in answerer.stream(question, history):
+                if isinstance(item, Answer):
+                    final = item
+                    live.update(Text(final.text))
+                else:
+                    shown += item
+                    live.update(Text(shown))
+    else:
+        final = answerer.answer(question, history)
+        typer.echo(final.text)
+    print_sources(final)
+    return final
+
+
+@app.command("ask")
+def ask(
+    question: str = typer.Argument(..., help="The question."),
+    index: Optional[Path] = IndexOpt,
+    llm: Optional[str] = LlmOpt,
+    model: Optional[str] = ModelOpt,
+    base_url: Optional[str] = BaseUrlOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Answer QUESTION from the indexed articles, citing them."""
+    from rag.answer import Answerer
+
+    settings = settings_for(index, llm=llm_flags(llm, model, base_url))
+    try:
+        with Answerer(settings) as answerer:
+            if as_json:
+                emit_json(answerer.answer(question).to_dict())
+            else:
+                show_answer(answerer, question)
+    except RagError as exc:
+        fail(str(exc))
+
+
+@app.command("chat")
+def chat(
+    index: Optional[Path] = IndexOpt,
+    llm: Optional[str] = LlmOpt,
+    model: Optional[str] = ModelOpt,
+    base_url: Optional[str] = BaseUrlOpt,
+) -> None:
+    """A terminal chat that keeps the conversation, so follow-ups work."""
+    from rag.answer import Answerer
+
+    settings = settings_for(index, llm=llm_flags(llm, model, base_url))
+    history: list[dict] = []
+    typer.echo("Ask about the articles. /new starts a new conversation, /quit leaves.")
+    with Answerer(settings) as answerer:
+        while True:
+            try:
+                question = input("\nyou> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                typer.echo()
+                break
+            if not question:
+                continue
+            if question in ("/quit", "/exit", "/q"):
+                break
+            if question == "/new":
+                history.clear()
+                typer.echo("(new conversation)")
+                continue
+            try:
+                answer = show_answer(answerer, question, history)
+            except RagError as exc:
+                typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+                continue
+            history += [{"role": "user", "content": question, "standalone": answer.standalone_question},
+                        {"role": "assistant", "content": answer.text}]
+
+
+@eval_app.command("answers")
+def eval_answers(
+    corpus: Path = typer.Option(..., "--corpus", exists=True, dir_okay=False, help="MultiHop-RAG corpus.json."),
+    queries: Path = typer.Option(..., "--queries", exists=True, dir_okay=False, help="MultiHop-RAG queries (null ones included)."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Index folder for the corpus (default: index/eval/<corpus name>)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions, in file order."),
+    llm: Optional[str] = LlmOpt,
+    model: Optional[str] = ModelOpt,
+    base_url: Optional[str] = BaseUrlOpt,
+    records: Optional[Path] = typer.Option(None, "--records", dir_okay=False, help="Also write per-question results (JSON lines) here."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Answer accuracy, refusals, citation validity and cited evidence on MultiHop-RAG questions."""
+    from rag.answer_eval import evaluate_answers
+
+    settings = settings_for()
+    folder = index or Path(settings.index_dir) / "eval" / corpus.stem
+    settings = settings_for(folder, llm=llm_flags(llm, model, base_url))
+    bar, update = terminal_progress(not as_json)
+    try:
+        if bar:
+            with bar:
+                result = evaluate_answers(settings, corpus, queries, limit=limit, progress=update)
+        else:
+            result = evaluate_answers(settings, corpus, queries, limit=limit)
+    except RagError as exc:
+        fail(str(exc))
+    except (ValueError, KeyError) as exc:
+        fail(f"{queries}: not MultiHop-RAG queries ({exc})")
+    if records is not None:
+        records.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result["records"]))
+    overall = result["overall"]
+    if as_json:
+        emit_json(overall)
+        return
+    for key, value in overall.items():
+        shown = "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else value
+        typer.echo(f"{key:>24}: {shown}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

@@ -1,0 +1,61 @@
+"""Building and opening the index from settings: the glue the CLI and UI call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.articles import load_paths
+from rag.chunking import Chunker
+from rag.config import Settings
+from rag.embedders import Embedder, make_embedder
+from rag.retrieval import Retriever
+from rag.store import IndexSnapshot, IndexStore, Progress, SyncReport
+
+
+def build_index(
+    settings: Settings,
+    paths: Sequence[Path | str] | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+) -> SyncReport:
+    """Make the index match the articles under ``paths`` (default: the articles folder).
+
+    Files that cannot be loaded are listed in ``report.skipped`` and everything
+    else is indexed.
+    """
+    paths = list(paths) if paths else [settings.articles_dir]
+    if progress:
+        progress("loading", 0, 1)
+    loaded = load_paths(paths)
+    if progress:
+        progress("loading", 1, 1)
+    embedder = embedder or make_embedder(settings.embedding)
+    chunker = Chunker(embedder, settings.chunking.max_tokens, settings.chunking.overlap_tokens)
+    store = IndexStore(settings.index_dir, lock_timeout=settings.lock_timeout)
+    report = store.sync(loaded.articles, embedder, chunker, full=full, progress=progress)
+    report.skipped = [{"path": str(err.path), "error": err.reason} for err in loaded.skipped]
+    return report
+
+
+@dataclass
+class OpenIndex:
+    """An opened index with the embedder that built it and a retriever over it."""
+
+    snapshot: IndexSnapshot
+    embedder: Embedder
+    retriever: Retriever
+
+    def close(self) -> None:
+        self.snapshot.close()
+
+
+def open_index(settings: Settings, embedder: Embedder | None = None) -> OpenIndex:
+    """Open the published index, refusing one built by another embedder."""
+    store = IndexStore(settings.index_dir)
+    store.current_folder()  # a clear "no index" error before loading any model
+    embedder = embedder or make_embedder(settings.embedding)
+    snapshot = store.open(embedder_id=embedder.model_id)
+    return OpenIndex(snapshot, embedder, Retriever(snapshot, embedder, settings.retrieval))

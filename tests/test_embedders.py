@@ -1,0 +1,80 @@
+"""One contract, run over every Embedder implementation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.config import EmbeddingSettings
+from rag.embedders import EMBEDDERS, make_embedder
+from rag.errors import ConfigError, EmbedderError
+from tests.openai_server import FakeOpenAIServer
+
+
+@pytest.fixture(scope="module")
+def openai_server():
+    with FakeOpenAIServer(dim=48) as server:
+        yield server
+
+
+@pytest.fixture(params=sorted(EMBEDDERS))
+def embedder(request, openai_server):
+    if request.param == "openai":
+        return make_embedder(EmbeddingSettings(backend="openai", model="fake-embed", base_url=openai_server.base_url))
+    return make_embedder(EmbeddingSettings(backend=request.param))
+
+
+TEXTS = [
+    "The central bank raised interest rates to fight inflation.",
+    "Interest rates were raised by the central bank as inflation rose.",
+    "The striker scored twice in the cup final.",
+]
+
+
+def test_contract_shape_dtype_and_unit_length(embedder):
+    vectors = embedder.embed(TEXTS)
+    assert vectors.shape == (3, embedder.dim)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.embed([]).shape == (0, embedder.dim)
+
+
+def test_contract_deterministic_and_meaningful(embedder):
+    first, second = embedder.embed(TEXTS), embedder.embed(TEXTS)
+    assert np.allclose(first, second, atol=1e-5)
+    similar, unrelated = float(first[0] @ first[1]), float(first[0] @ first[2])
+    assert similar > unrelated
+
+
+def test_contract_identity_and_tokens(embedder):
+    assert embedder.model_id and isinstance(embedder.model_id, str)
+    assert embedder.max_tokens >= 64
+    counts = embedder.count_tokens(TEXTS)
+    assert len(counts) == 3 and all(c > 5 for c in counts)
+    assert len(embedder.token_spans(TEXTS[0])) == counts[0]
+
+
+def test_sentence_transformer_window_excludes_special_tokens():
+    embedder = make_embedder(EmbeddingSettings())
+    assert embedder.model_id == "sentence-transformers/all-MiniLM-L6-v2"
+    assert (embedder.dim, embedder.max_tokens) == (384, 254)
+
+
+def test_unknown_backend_lists_choices():
+    with pytest.raises(ConfigError, match="hashing"):
+        make_embedder(EmbeddingSettings(backend="nope"))
+
+
+def test_openai_wrong_dimension_is_a_clear_error(openai_server):
+    embedder = make_embedder(EmbeddingSettings(backend="openai", model="fake-embed",
+                                               base_url=openai_server.base_url, dim=48))
+    openai_server.script_wrong_dim(17)
+    with pytest.raises(EmbedderError, match="17-dimensional"):
+        embedder.embed(["some text"])
+
+
+def test_openai_server_down_is_a_clear_error():
+    from tests.openai_server import closed_port_url
+
+    with pytest.raises(EmbedderError, match="cannot reach"):
+        make_embedder(EmbeddingSettings(backend="openai", model="m", base_url=closed_port_url(), max_retries=0))
