@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
 from rag.lexical import tokenize
 from rag.sentences import sentence_spans
 
@@ -47,12 +49,14 @@ _NUMBER = re.compile(r"\d+")
 _RANGE = re.compile(r"(\d+)\s*[-–—]\s*(\d+)")
 _MAX_RANGE = 20  # "[1-500]" is not a range of citations; keep its ends only
 _DIGITS = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
-# Words that say where a claim comes from rather than what it claims.
-_GENERIC = frozenset(tokenize([
-    "said says say told report reported reports reporting according article articles passage "
+# Function words (bm25s' 179-word English list; the lexical index's own list
+# is the 33-word Lucene one) and words that say where a claim comes from
+# rather than what it claims.
+_GENERIC = frozenset(tokenize([" ".join(sorted(STOPWORDS_EN_PLUS)) + (
+    " said says say told report reported reports reporting according article articles passage "
     "passages source sources mention mentioned mentions state stated states note noted also however "
-    "information provided given text indicates indicated highlighted suggests"
-])[0])
+    "information provided given text indicates indicated highlighted suggests would could many much "
+    "one according yes")])[0])
 
 
 @dataclass
@@ -213,7 +217,8 @@ def _claims(text: str) -> list[tuple[str, list[int]]]:
     The claim is the text of the marker's sentence before it, starting after
     the previous marker group of that sentence when that piece says enough on
     its own; a marker opening a sentence ("... done. [1] Next") belongs to the
-    sentence before it.
+    sentence before it, except at the start of a line ("[1] Claim."), where it
+    labels the sentence it opens.
     """
     spans = sentence_spans(text)
     markers = parse_markers(text)
@@ -229,7 +234,12 @@ def _claims(text: str) -> list[tuple[str, list[int]]]:
     for start, end, numbers in groups:
         idx = next((i for i, (s, e) in enumerate(spans) if s <= start < e), len(spans) - 1)
         s, e = spans[idx]
-        if not strip_markers(text[s:start]).strip() and idx > 0:
+        if not strip_markers(text[s:start]).strip():
+            if start == 0 or text[:start].rstrip(" \t").endswith("\n") or idx == 0:
+                # "[1] Claim." at the start of a line labels what follows it.
+                out.append((strip_markers(text[end:e]).strip(), numbers))
+                prev_end_in_sentence[idx] = end
+                continue
             idx -= 1
             s, e = spans[idx]
             start = e

@@ -50,12 +50,13 @@ class RetrievalSettings(BaseModel):
 
     k: int = 6
     candidates: int = 100
-    dense_weight: float = 0.3
     lexical_weight: float = 1.0
+    dense_weight: float = 0.2
+    sentence_weight: float = 0.4
     rrf_k: int = 60
     source_boost: float = 1.0
     date_boost: float = 0.5
-    max_per_article: int = 2
+    max_per_article: int = 3
     duplicate_threshold: float = 0.95
 
 

