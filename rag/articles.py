@@ -1,23 +1,31 @@
-"""Articles: the `Article` record, loaders by file type and news clean-up."""
+"""Articles: the `Article` record and the loaders by file type.
+
+The field mapping of records and date normalisation live in `rag.records`,
+the news clean-up in `rag.cleaning`; `clean_body` and `normalise_date` are
+re-exported here for existing callers.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
 import warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
 import frontmatter
 import yaml
-from dateutil import parser as dateparser
 
 from rag.errors import ArticleError
+from rag.records import TITLE_KEYS, Skip, article_fields, lookup, type_name
+
+# Re-exported: callers import these from rag.articles.
+from rag.cleaning import clean_body  # noqa: F401
+from rag.records import normalise_date  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,6 @@ def article_id_for(key: str) -> str:
 # Loading
 # ---------------------------------------------------------------------------
 
-log = logging.getLogger(__name__)
-
 #: File suffixes that are loaded, and the parser each one goes through.
 SUPPORTED_SUFFIXES = {
     ".txt": "text",
@@ -73,14 +79,6 @@ SUPPORTED_SUFFIXES = {
 DEFAULT_MAX_BYTES = 20_000_000  # 20 MB
 _SNIFF_BYTES = 8192
 
-# Field names found in the wild, in order of preference (matched ignoring case).
-BODY_KEYS = ("body", "text", "content", "article", "maintext")
-TITLE_KEYS = ("title", "headline")
-SOURCE_KEYS = ("source", "publisher", "site_name", "sitename", "outlet")
-DATE_KEYS = ("published_at", "date", "published", "publication_date", "pubDate", "datetime")
-URL_KEYS = ("url", "link")
-AUTHOR_KEYS = ("author", "authors", "byline")
-
 
 @dataclass
 class LoadResult:
@@ -88,10 +86,6 @@ class LoadResult:
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[ArticleError] = field(default_factory=list)
-
-
-class _Skip(Exception):
-    """Internal: this file or item is skipped; the message is the reason."""
 
 
 class _Loaded(NamedTuple):
@@ -181,42 +175,42 @@ def _load_file(path: Path, key: str, max_bytes: int) -> tuple[list[_Loaded], lis
             return _load_json(text, name, key)
         parse = {"text": _parse_text, "markdown": _parse_markdown, "html": _parse_html}[kind]
         article = _to_article(parse(text), path=name, key=key, title_fallback=path.stem)
-    except _Skip as exc:
+    except Skip as exc:
         return [], [ArticleError(name, str(exc))]
     return [_Loaded(article, name, name, "")], []
 
 
 def _read_text(path: Path, max_bytes: int) -> str:
-    """The file as text, or _Skip with a reason that says what to do."""
+    """The file as text, or Skip with a reason that says what to do."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise _Skip(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; "
-                        "split it into smaller files (one article per file, or several "
-                        ".jsonl files) or raise max_bytes")
+            raise Skip(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; "
+                       "split it into smaller files (one article per file, or several "
+                       ".jsonl files) or raise max_bytes")
         with open(path, "rb") as f:
             data = f.read(max_bytes + 1)
     except PermissionError:
-        raise _Skip("cannot read the file (permission denied); make it readable, "
-                    "e.g. chmod a+r") from None
+        raise Skip("cannot read the file (permission denied); make it readable, "
+                   "e.g. chmod a+r") from None
     except OSError as exc:
-        raise _Skip(f"cannot read the file ({exc.strerror or exc}); "
-                    "check that it exists and is readable") from None
+        raise Skip(f"cannot read the file ({exc.strerror or exc}); "
+                   "check that it exists and is readable") from None
     if len(data) > max_bytes:
-        raise _Skip(f"file is over the {max_bytes / 1e6:g} MB limit; split it into smaller files")
+        raise Skip(f"file is over the {max_bytes / 1e6:g} MB limit; split it into smaller files")
     if not data.strip():
-        raise _Skip("file is empty; put the article text in it or delete it")
+        raise Skip("file is empty; put the article text in it or delete it")
     if b"\x00" in data[:_SNIFF_BYTES]:
-        raise _Skip("looks like a binary file (it contains NUL bytes), not text; remove it "
-                    "or convert it to UTF-8 text (UTF-16 text must be re-saved as UTF-8)")
+        raise Skip("looks like a binary file (it contains NUL bytes), not text; remove it "
+                   "or convert it to UTF-8 text (UTF-16 text must be re-saved as UTF-8)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _Skip(f"not valid UTF-8; re-save the file as UTF-8 (first bad byte "
-                    f"0x{data[exc.start]:02x} at offset {exc.start})") from None
+        raise Skip(f"not valid UTF-8; re-save the file as UTF-8 (first bad byte "
+                   f"0x{data[exc.start]:02x} at offset {exc.start})") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise _Skip("file is empty; put the article text in it or delete it")
+        raise Skip("file is empty; put the article text in it or delete it")
     return text
 
 
@@ -229,8 +223,8 @@ def _parse_text(text: str) -> dict:
     start = next(i for i, line in enumerate(lines) if line.strip())
     body = "\n".join(lines[start + 1:])
     if not body.strip():
-        raise _Skip("no body text after the title line; the first line is the title "
-                    "and the article text goes below it")
+        raise Skip("no body text after the title line; the first line is the title "
+                   "and the article text goes below it")
     return {"title": lines[start].strip(), "body": body}
 
 
@@ -247,11 +241,11 @@ def _parse_markdown(text: str) -> dict:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
         reason = " ".join(str(exc).split())
-        raise _Skip(f"invalid YAML front matter ({reason}); fix the block between "
-                    "the '---' lines") from None
+        raise Skip(f"invalid YAML front matter ({reason}); fix the block between "
+                   "the '---' lines") from None
     meta = {str(k): _jsonable(v) for k, v in post.metadata.items()}
     content = post.content
-    _, title = _lookup(meta, TITLE_KEYS)
+    _, title = lookup(meta, TITLE_KEYS)
     heading = _H1.search(content)
     if heading and title is None:
         meta["title"] = heading.group(1).strip()
@@ -260,7 +254,7 @@ def _parse_markdown(text: str) -> dict:
             and heading.group(1).strip() == str(title).strip():
         content = _drop_line(content, heading)  # a first line that repeats the title
     if not content.strip():
-        raise _Skip("no body text below the front matter and title; add the article text")
+        raise Skip("no body text below the front matter and title; add the article text")
     return {"body": content, **{k: v for k, v in meta.items() if k.lower() != "body"}}
 
 
@@ -281,8 +275,8 @@ def _parse_html(text: str) -> dict:
     if lines and title and lines[0] == title.strip():
         lines = lines[1:]  # the <h1> headline repeats the title
     if not lines:
-        raise _Skip("no main article text found in the HTML; save the article page itself "
-                    "(not an index, login or script-only page) or convert it to .txt or .md")
+        raise Skip("no main article text found in the HTML; save the article page itself "
+                   "(not an index, login or script-only page) or convert it to .txt or .md")
     record = {
         "title": title,
         "author": getattr(doc, "author", None),
@@ -322,28 +316,28 @@ def _load_json(text: str, name: str, key: str) -> tuple[list[_Loaded], list[Arti
     try:
         data = json.loads(text)
     except RecursionError:
-        raise _Skip("JSON is nested too deeply to read; flatten it "
-                    "(one object per article, or a list of them)") from None
+        raise Skip("JSON is nested too deeply to read; flatten it "
+                   "(one object per article, or a list of them)") from None
     except json.JSONDecodeError as exc:
         hint = ("; if it holds one JSON object per line, name it .jsonl"
                 if exc.msg == "Extra data" else "; fix the file (a JSON validator shows the spot)")
-        raise _Skip(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}") from None
+        raise Skip(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}") from None
     if isinstance(data, dict):
         try:
             article = _to_article(data, path=name, key=key, title_fallback=Path(name).stem)
-        except _Skip as exc:
+        except Skip as exc:
             return [], [ArticleError(name, str(exc))]
         return [_Loaded(article, name, name, "")], []
     if not isinstance(data, list):
-        raise _Skip(f"the top level is {_type_name(data)}; it must be an article object "
-                    "or a list of article objects")
+        raise Skip(f"the top level is {type_name(data)}; it must be an article object "
+                   "or a list of article objects")
     loaded, errors = [], []
     for index, item in enumerate(data):
         prefix = f"item {index}: "
         try:
             article = _item_to_article(item, path=name, key=f"{key}#{index}",
                                        title_fallback=f"{Path(name).stem} #{index}")
-        except _Skip as exc:
+        except Skip as exc:
             errors.append(ArticleError(name, f"{prefix}{exc}"))
             continue
         loaded.append(_Loaded(article, f"{name} (item {index})", name, prefix))
@@ -362,13 +356,13 @@ def _load_jsonl(text: str, name: str, key: str) -> tuple[list[_Loaded], list[Art
             try:
                 item = json.loads(line)
             except RecursionError:
-                raise _Skip("JSON is nested too deeply to read; flatten this line") from None
+                raise Skip("JSON is nested too deeply to read; flatten this line") from None
             except json.JSONDecodeError as exc:
-                raise _Skip(f"malformed JSON at column {exc.colno}: {exc.msg}; fix or remove "
-                            "this line (each line must be one complete JSON object)") from None
+                raise Skip(f"malformed JSON at column {exc.colno}: {exc.msg}; fix or remove "
+                           "this line (each line must be one complete JSON object)") from None
             article = _item_to_article(item, path=name, key=f"{key}#{index}",
                                        title_fallback=f"{Path(name).stem} #{index}")
-        except _Skip as exc:
+        except Skip as exc:
             errors.append(ArticleError(where, str(exc)))
         else:
             loaded.append(_Loaded(article, where, where, ""))
@@ -381,91 +375,14 @@ def _load_jsonl(text: str, name: str, key: str) -> tuple[list[_Loaded], list[Art
 
 def _item_to_article(item: Any, *, path: str, key: str, title_fallback: str) -> Article:
     if not isinstance(item, dict):
-        raise _Skip(f"expected an article object, got {_type_name(item)}")
+        raise Skip(f"expected an article object, got {type_name(item)}")
     return _to_article(item, path=path, key=key, title_fallback=title_fallback)
 
 
 def _to_article(record: dict, *, path: str, key: str, title_fallback: str) -> Article:
-    """Map common field names onto an Article; a field of the wrong type is a _Skip."""
-    used: set[str] = set()
-
-    def pick(aliases: tuple[str, ...]) -> tuple[str, Any]:
-        found_key, value = _lookup(record, aliases)
-        lowered = {a.lower() for a in aliases}
-        used.update(k for k in record if k == found_key
-                    or (str(k).lower() in lowered and record[k] in (None, "", [])))
-        return found_key or aliases[0], value
-
-    body_key, body = pick(BODY_KEYS)
-    if isinstance(body, list) and all(isinstance(p, str) for p in body):
-        body = "\n\n".join(body)
-    if body is not None and not isinstance(body, str):
-        raise _Skip(f"field '{body_key}' must be text or a list of paragraphs (text), "
-                    f"got {_type_name(body)}; fix the value")
-    body = clean_body(body or "")
-    if not body.strip():
-        raise _Skip(f"no body text (looked for {', '.join(BODY_KEYS)}); add the article text")
-
-    title = _text(*pick(TITLE_KEYS)) or title_fallback
-    source = _text(*pick(SOURCE_KEYS), allow_name=True)
-    url = _text(*pick(URL_KEYS))
-    author = _authors(*pick(AUTHOR_KEYS))
-    date_key, raw_date = pick(DATE_KEYS)
-    published_at = normalise_date(raw_date)
-    if raw_date not in (None, "") and published_at is None:
-        log.warning("%s: dropped the unparseable date %r (field '%s')", path, raw_date, date_key)
-
-    extra = {k: v for k, v in record.items() if k not in used}
-    return Article(
-        id=article_id_for(url or key),
-        title=title,
-        body=body,
-        source=source,
-        published_at=published_at,
-        url=url,
-        author=author,
-        path=path,
-        extra=extra,
-    )
-
-
-def _lookup(record: dict, aliases: tuple[str, ...]) -> tuple[str | None, Any]:
-    """The first alias present (ignoring case) with a value that is not empty."""
-    by_lower: dict[str, str] = {}
-    for k in record:
-        by_lower.setdefault(str(k).lower(), k)
-    for alias in aliases:
-        k = by_lower.get(alias.lower())
-        if k is not None and record[k] not in (None, "", []):
-            return k, record[k]
-    return None, None
-
-
-def _text(key: str, value: Any, *, allow_name: bool = False) -> str | None:
-    """A text field, stripped; a dict {"name": ...} is allowed where asked."""
-    if allow_name and isinstance(value, dict) and isinstance(value.get("name"), str):
-        value = value["name"]
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _Skip(f"field '{key}' must be text, got {_type_name(value)}; fix the value")
-    return value.strip() or None
-
-
-def _authors(key: str, value: Any) -> str | None:
-    """Author text from a string, a {"name": ...} or a list of either."""
-    items = value if isinstance(value, list) else [value]
-    names = [_text(key, item, allow_name=True) for item in items]
-    return ", ".join(n for n in names if n) or None
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(
-        type(value), type(value).__name__)
+    """The Article for a record; its id comes from the url, else from ``key``."""
+    fields = article_fields(record, path=path, title_fallback=title_fallback)
+    return Article(id=article_id_for(fields["url"] or key), path=path, **fields)
 
 
 def _jsonable(value: Any) -> Any:
@@ -477,177 +394,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
-
-
-# ---------------------------------------------------------------------------
-# Dates
-# ---------------------------------------------------------------------------
-
-_H = 3600
-_TZINFOS = {"UTC": 0, "GMT": 0, "Z": 0, "EST": -5 * _H, "EDT": -4 * _H, "CST": -6 * _H,
-            "CDT": -5 * _H, "MST": -7 * _H, "MDT": -6 * _H, "PST": -8 * _H, "PDT": -7 * _H,
-            "BST": 1 * _H, "CET": 1 * _H, "CEST": 2 * _H, "AEST": 10 * _H, "AEDT": 11 * _H}
-_DEFAULT_A = datetime(2000, 1, 1, 0, 0, 0)
-_DEFAULT_B = datetime(2001, 2, 2, 1, 1, 1)
-
-
-def normalise_date(value: Any) -> str | None:
-    """ISO-8601 from a date in any common shape, or None if it cannot be read.
-
-    ``YYYY-MM-DDTHH:MM:SS+00:00`` (converted to UTC; a time without a zone is
-    taken as UTC) when the value has a time of day, else ``YYYY-MM-DD``. A
-    value with no full date (``"2023"``, ``"March 2024"``) gives None rather
-    than an invented day. Numbers are Unix timestamps (seconds, or
-    milliseconds when very large).
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, datetime):
-        return _iso_utc(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (int, float)):
-        seconds = value / 1000 if abs(value) > 1e11 else value
-        try:
-            return _iso_utc(datetime.fromtimestamp(seconds, tz=timezone.utc))
-        except (OverflowError, OSError, ValueError):
-            return None
-    if not isinstance(value, str) or not value.strip() or len(value) > 100:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # UnknownTimezoneWarning
-            a = dateparser.parse(value, default=_DEFAULT_A, tzinfos=_TZINFOS)
-            b = dateparser.parse(value, default=_DEFAULT_B, tzinfos=_TZINFOS)
-    except (ValueError, OverflowError, TypeError):
-        return None
-    if (a.year, a.month, a.day) != (b.year, b.month, b.day):
-        return None  # year, month or day missing
-    if a.hour != b.hour:
-        return a.date().isoformat()  # no time of day given
-    return _iso_utc(a)
-
-
-def _iso_utc(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
-
-
-# ---------------------------------------------------------------------------
-# News clean-up
-# ---------------------------------------------------------------------------
-
-# A line alone that opens a "Read more" promo block (caption + related headline).
-_READ_MORE_ALONE = re.compile(r"read more", re.IGNORECASE)
-
-_SHARE_BUTTON = (r"(?:facebook|twitter|x|whatsapp|reddit|e-?mail|linkedin|pinterest|flipboard"
-                 r"|messenger|telegram|share|copy link|print)")
-# Whole lines (stripped) that are promos, not story; matched ignoring case.
-_PROMO_LINES_ANY_CASE = [
-    r"read more\s*:.*",                                   # READ MORE: headline / Read more:
-    r"read more (?:on|about|from) [^.!?]{1,80}:",          # Read more on ski holidays:
-    r"related(?: stories| articles| content| coverage| reading| links| pages)?\s*:.*",
-    r"see (?:more|also)\s*:.*",
-    r"advertisement(?:\s*[-–—:|]?\s*(?:article|story|content) continues below(?: this)?"
-    r"(?: ad(?:vertisement)?)?)?",
-    r"(?:article|story|content) continues below(?: this)? ad(?:vertisement)?",
-    r"(?:sign up|subscribe) (?:to|for|now|here)\b.{0,150}\b(?:newsletters?|inbox|e-?mails?|alerts?)\b.*",
-    r"skip past newsletter promotion.*",
-    r"click here\b.*",
-    r"app users:? click here",
-    r"like what you(?:'|’)re reading\?.*",
-    r"follow us (?:on|at)\b.*",
-    r"share (?:this|the) (?:article|story|post|page)\b.*",
-    rf"{_SHARE_BUTTON}(?:\s+{_SHARE_BUTTON})+",          # a row of share buttons
-    r"(?:image|photo|photograph|picture|pic|(?:image|photo) credit|photo illustration)s?\s*:.*",
-    r"\(\s*(?:top |main |lead |header )?(?:photo|image|picture)s?\b.*\)",   # (Photo by ...)
-    r"(?:photo|image|picture)s?\s+(?:by|courtesy of|credit)\b.{0,100}(?<![.!?])",
-    r"embed from getty images",
-]
-_NAME = r"[A-Z][\w.'’&-]*"
-_PROMO_LINES_EXACT_CASE = [
-    # a credit alone: "Getty Images", "(AFP via Getty Images)", "Jane Doe / Reuters"
-    rf"\(?(?:(?:{_NAME}\s+)*{_NAME}\s*(?:/|\||\bvia\b)\s*)*(?:Getty Images|Getty|Shutterstock"
-    rf"|Alamy|AP Photo|AFP|AP|Reuters|EPA)(?:\s+file)?\)?",
-    r"GO DEEPER\b.*",                                      # The Athletic's related link
-]
-_PROMO_ANY_CASE = re.compile("|".join(f"(?:{p})" for p in _PROMO_LINES_ANY_CASE), re.IGNORECASE)
-_PROMO_EXACT_CASE = re.compile("|".join(f"(?:{p})" for p in _PROMO_LINES_EXACT_CASE))
-# A caption whose last words are the photo credit.
-_CAPTION_CREDIT_END = re.compile(
-    r"(?:\bPhotograph:\s*[^.!?]{1,80}|\bCredit:\s*[^.!?]{1,40}|\((?:[^()]*\s)?Getty(?: Images)?\)"
-    r"|\bvia Getty Images(?: file)?)$")
-# "By Jane Doe", "By Chad Jennings, C. Trent Rosecrans and Stephen J. Nesbitt"
-_BYLINE = re.compile(
-    rf"(?:By|BY):?\s+{_NAME}(?:\s+{_NAME})*(?:(?:\s*,|\s+(?:and|&|\||[–—-]))\s+{_NAME}(?:\s+{_NAME})*)*")
-_MAX_PROMO_LINE = 500  # longer lines are paragraphs, never promos
-_MAX_BLOCK_LINE = 300  # "Read more" block: caption and headline are short
-
-
-def clean_body(text: str) -> str:
-    """Drop the lines of a news body that are not part of the story.
-
-    Only whole lines go: promo lines ("READ MORE: ...", "Advertisement",
-    "Sign up for our newsletter ...", share rows), photo captions and credits,
-    a "By Jane Doe" byline at the very top, and the "Read more" block (the
-    line "Read more", then up to 3 short lines until the next blank line: a
-    photo caption and the related headline). Every kept line is unchanged;
-    runs of blank lines become one blank line. A sentence that merely
-    contains "read more" stays: patterns match whole lines from their start.
-    """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    kept: list[str] = []
-    seen_content = False
-    i = 0
-    while i < len(lines):
-        line, stripped = lines[i], lines[i].strip()
-        i += 1
-        if not stripped:
-            kept.append("")
-            continue
-        if _READ_MORE_ALONE.fullmatch(stripped):
-            i = _end_of_read_more_block(lines, i)
-            continue
-        at_top, seen_content = not seen_content, True
-        if (at_top and len(stripped) <= 120 and _BYLINE.fullmatch(stripped)) or _is_promo(stripped):
-            continue
-        kept.append(line)
-    return _collapse_blank_lines(kept)
-
-
-def _is_promo(stripped: str) -> bool:
-    if len(stripped) > _MAX_PROMO_LINE:
-        return False
-    return bool(_PROMO_ANY_CASE.fullmatch(stripped) or _PROMO_EXACT_CASE.fullmatch(stripped)
-                or (len(stripped) < _MAX_BLOCK_LINE and _CAPTION_CREDIT_END.search(stripped)))
-
-
-def _end_of_read_more_block(lines: list[str], start: int) -> int:
-    """Where the lines after "Read more" end: past the block, or ``start``.
-
-    The block is the lines up to the next blank line (after skipping blank
-    lines right after "Read more"); it goes only when it is 1 to 3 lines,
-    each shorter than 300 characters. Otherwise only "Read more" goes.
-    """
-    j = start
-    while j < len(lines) and not lines[j].strip():
-        j += 1
-    block_start = j
-    while j < len(lines) and lines[j].strip():
-        j += 1
-    block = lines[block_start:j]
-    if 1 <= len(block) <= 3 and all(len(line) < _MAX_BLOCK_LINE for line in block):
-        return j
-    return start
-
-
-def _collapse_blank_lines(lines: list[str]) -> str:
-    out: list[str] = []
-    for line in lines:
-        if line == "" and (not out or out[-1] == ""):
-            continue
-        out.append(line)
-    while out and out[-1] == "":
-        out.pop()
-    return "\n".join(out)

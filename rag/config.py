@@ -55,7 +55,7 @@ class RetrievalSettings(BaseModel):
     sentence_weight: float = 0.4
     rrf_k: int = 60
     source_boost: float = 1.0
-    date_boost: float = 0.5
+    date_boost: float = 1.0
     max_per_article: int = 3
     duplicate_threshold: float = 0.95
 
