@@ -4,7 +4,8 @@
   lower-cased and split on whitespace; correct if they share any token.
 - ``strict_accuracy``: both normalised (lower case, punctuation and articles
   removed, spaces collapsed). A yes/no gold answer needs the answer's leading
-  yes/no to match; the null gold ("Insufficient information.") needs a refusal;
+  yes/no, as a word of its own ("No." or "Yes, ..." but not "No language
+  model..."), to match; the null gold ("Insufficient information.") needs a refusal;
   any other gold must be contained in the answer.
 - ``null_refusal_rate``: share of null questions answered with a refusal;
   ``false_refusal_rate``: share of the other questions refused.
@@ -29,6 +30,8 @@ from rag.evaluation import squash
 
 NULL_ANSWER = "insufficient information"
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+# "No." / "Yes, ..." / "Yes [1]" but not "No language model was used".
+_LEADING_YES_NO = re.compile(r"^\W*(yes|no)\s*(?:[.,;:!—–-]|\[|$)")
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’—–…]")
 
 
@@ -61,8 +64,8 @@ def strict_correct(answer: str, gold: str, refused: bool = False) -> bool:
     if g == NULL_ANSWER:
         return refused or a.startswith(NULL_ANSWER)
     if g in ("yes", "no"):
-        first = a.split()[:1]
-        return first == [g]
+        match = _LEADING_YES_NO.match(answer.lower())
+        return bool(match) and match.group(1) == g
     return bool(g) and g in a
 
 

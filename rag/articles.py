@@ -11,9 +11,9 @@ import hashlib
 import json
 import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
@@ -21,7 +21,7 @@ import frontmatter
 import yaml
 
 from rag.errors import ArticleError
-from rag.records import TITLE_KEYS, Skip, article_fields, lookup, type_name
+from rag.records import TITLE_KEYS, Skip, article_fields, jsonable, lookup, type_name
 
 # Re-exported: callers import these from rag.articles.
 from rag.cleaning import clean_body  # noqa: F401
@@ -77,7 +77,6 @@ SUPPORTED_SUFFIXES = {
     ".jsonl": "jsonl",
 }
 DEFAULT_MAX_BYTES = 20_000_000  # 20 MB
-_SNIFF_BYTES = 8192
 
 
 @dataclass
@@ -183,9 +182,12 @@ def _load_file(path: Path, key: str, max_bytes: int) -> tuple[list[_Loaded], lis
 def _read_text(path: Path, max_bytes: int) -> str:
     """The file as text, or Skip with a reason that says what to do."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise Skip(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; "
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise Skip("not a regular file (a named pipe, device or socket); "
+                       "remove it or replace it with the article file")
+        if info.st_size > max_bytes:
+            raise Skip(f"file is {info.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit; "
                        "split it into smaller files (one article per file, or several "
                        ".jsonl files) or raise max_bytes")
         with open(path, "rb") as f:
@@ -200,7 +202,10 @@ def _read_text(path: Path, max_bytes: int) -> str:
         raise Skip(f"file is over the {max_bytes / 1e6:g} MB limit; split it into smaller files")
     if not data.strip():
         raise Skip("file is empty; put the article text in it or delete it")
-    if b"\x00" in data[:_SNIFF_BYTES]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Skip("UTF-16 text, which is read as binary here (it starts with a UTF-16 "
+                   "byte-order mark); re-save the file as UTF-8")
+    if b"\x00" in data:
         raise Skip("looks like a binary file (it contains NUL bytes), not text; remove it "
                    "or convert it to UTF-8 text (UTF-16 text must be re-saved as UTF-8)")
     try:
@@ -243,7 +248,7 @@ def _parse_markdown(text: str) -> dict:
         reason = " ".join(str(exc).split())
         raise Skip(f"invalid YAML front matter ({reason}); fix the block between "
                    "the '---' lines") from None
-    meta = {str(k): _jsonable(v) for k, v in post.metadata.items()}
+    meta = jsonable(post.metadata)
     content = post.content
     _, title = lookup(meta, TITLE_KEYS)
     heading = _H1.search(content)
@@ -262,10 +267,14 @@ def _drop_line(text: str, match: re.Match) -> str:
     return text[:match.start()] + text[match.end() + 1:]
 
 
+_NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
+
+
 def _parse_html(text: str) -> dict:
     """An HTML page: main text and metadata through trafilatura."""
     import trafilatura  # slow to import; only HTML needs it
 
+    text = _NOSCRIPT.sub("", text)  # "please enable JavaScript" is never the story
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
@@ -331,6 +340,8 @@ def _load_json(text: str, name: str, key: str) -> tuple[list[_Loaded], list[Arti
     if not isinstance(data, list):
         raise Skip(f"the top level is {type_name(data)}; it must be an article object "
                    "or a list of article objects")
+    if not data:
+        raise Skip("the list is empty: no articles in it; add article objects or delete the file")
     loaded, errors = [], []
     for index, item in enumerate(data):
         prefix = f"item {index}: "
@@ -383,14 +394,3 @@ def _to_article(record: dict, *, path: str, key: str, title_fallback: str) -> Ar
     """The Article for a record; its id comes from the url, else from ``key``."""
     fields = article_fields(record, path=path, title_fallback=title_fallback)
     return Article(id=article_id_for(fields["url"] or key), path=path, **fields)
-
-
-def _jsonable(value: Any) -> Any:
-    """YAML values (dates...) as JSON-friendly values, for ``extra``."""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value

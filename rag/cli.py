@@ -361,5 +361,17 @@ def eval_answers(
         typer.echo(f"{key:>24}: {shown}")
 
 
+@app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def ui(ctx: typer.Context) -> None:
+    """Open the Streamlit chat (extra arguments go to `streamlit run`)."""
+    import subprocess
+
+    app_path = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    if not app_path.is_file():
+        fail(f"the UI is not beside this installation ({app_path}); run it from a checkout of article-rag")
+    command = [sys.executable, "-m", "streamlit", "run", str(app_path), *ctx.args]
+    raise typer.Exit(subprocess.call(command, cwd=app_path.parent.parent))
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import bm25s
@@ -29,11 +29,17 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> "LexicalIndex":
+    def build(cls, texts: Iterable[str], k1: float = 1.2, b: float = 0.75) -> "LexicalIndex":
+        """BM25 over ``texts`` (any iterable: a generator keeps only one text in memory).
+
+        Token ids rather than token strings: the same scores and vocabulary,
+        with about half the peak memory of a build.
+        """
+        corpus = bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=True, show_progress=False)
         bm25 = bm25s.BM25(k1=k1, b=b)
-        if texts:
-            bm25.index(tokenize(texts), show_progress=False)
-        return cls(bm25, len(texts))
+        if corpus.ids:
+            bm25.index(corpus, show_progress=False)
+        return cls(bm25, len(corpus.ids))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for ``query`` (zeros when no word is known)."""
@@ -79,22 +85,30 @@ class SentenceLexicalIndex:
         self.passages = passages
 
     @classmethod
-    def build(cls, passage_texts: Sequence[str]) -> "SentenceLexicalIndex":
+    def build(cls, passage_texts: Iterable[str]) -> "SentenceLexicalIndex":
         from rag.sentences import sentence_spans
 
-        sentences: list[str] = []
         rows: list[int] = []
-        for row, text in enumerate(passage_texts):
-            for start, end in sentence_spans(text):
-                sentences.append(text[start:end])
-                rows.append(row)
-        return cls(LexicalIndex.build(sentences), np.array(rows, dtype=np.int64), len(passage_texts))
+        passages = 0
+
+        def sentences() -> Iterator[str]:  # streamed: the sentences are never all in memory
+            nonlocal passages
+            for row, text in enumerate(passage_texts):
+                passages = row + 1
+                for start, end in sentence_spans(text):
+                    rows.append(row)
+                    yield text[start:end]
+
+        index = LexicalIndex.build(sentences())
+        return cls(index, np.array(rows, dtype=np.int64), passages)
 
     def scores(self, query: str) -> np.ndarray:
         """Per passage row: the BM25 score of its best-matching sentence."""
         out = np.zeros(self.passages, dtype=np.float32)
         if self.index.size:
-            np.maximum.at(out, self.rows, self.index.scores(query))
+            scores = self.index.scores(query)
+            hit = np.flatnonzero(scores)  # usually a small share of all sentences
+            np.maximum.at(out, self.rows[hit], scores[hit])
         return out
 
     def save(self, folder: Path) -> None:

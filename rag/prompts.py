@@ -24,14 +24,11 @@ TokenCounter = Callable[[str], int]
 NO_ANSWER = "Insufficient information."
 """What the model is asked to say when the passages do not answer."""
 
-SYSTEM_PROMPT = f"""You answer questions using only the numbered news passages you are given.
-
-Rules:
-- Begin with a direct, short answer (a name, a number, "Yes" or "No") in the first sentence, then explain.
-- Every claim must come from the passages. Put the passage number in square brackets, like [1] or [2][3], right after each claim it supports.
-- Only cite numbers of passages you were given. Never invent facts, quotes, numbers or sources.
-- If the passages do not answer the question, reply exactly "{NO_ANSWER}" and then say in one sentence what the articles do cover.
-- Be concise: a few sentences."""
+SYSTEM_PROMPT = f"""You are a careful news research assistant. Answer the user's question from the numbered news passages.
+- Start with a direct answer in one sentence (a name, a number, "Yes" or "No" where it fits), then add the key details.
+- After every sentence, cite the passages it comes from, like [1] or [2][3]. Only cite numbers of passages you were given.
+- Use only facts stated in the passages. Do not invent facts, quotes, numbers or sources.
+- Only if no passage is about the question, reply "{NO_ANSWER}" and say in one sentence what the articles do cover."""
 
 REWRITE_PROMPT = """Rewrite the user's last question as one standalone question that can be understood without the conversation: replace pronouns and vague references with the names and things they refer to. Do not answer it. Reply with the rewritten question only."""
 
@@ -73,13 +70,10 @@ def format_passage(n: int, passage: Passage) -> str:
 
 
 def _user_prompt(question: str, blocks: Sequence[str]) -> str:
+    # Small local models (Qwen2.5 1.5B) over-apply a refusal instruction that
+    # sits next to the question; it lives in the system prompt only.
     body = "\n\n".join(blocks) if blocks else "(no passages)"
-    return (
-        f"Passages:\n\n{body}\n\n"
-        f"Question: {question}\n\n"
-        f"Answer from the passages only, with a [n] citation after each claim. If they do not "
-        f"answer the question, say \"{NO_ANSWER}\""
-    )
+    return f"Passages:\n\n{body}\n\nQuestion: {question}\nAnswer with [n] citations:"
 
 
 def _cut_to_fit(passage: Passage, budget: int, count: TokenCounter, n: int) -> Passage | None:

@@ -108,6 +108,33 @@ def _authors(key: str, value: Any) -> str | None:
     return ", ".join(n for n in names if n) or None
 
 
+MAX_META_VALUES = 10_000
+
+
+def jsonable(metadata: dict, limit: int = MAX_META_VALUES) -> dict:
+    """Front matter as JSON-friendly values (dates become ISO text); Skip if huge.
+
+    YAML aliases let a few lines expand into billions of values (the "billion
+    laughs" document); counting values as they are copied stops that early.
+    """
+    left = [limit]
+
+    def copy(value: Any) -> Any:
+        left[0] -= 1
+        if left[0] < 0:
+            raise Skip(f"front matter is too large (over {limit} values once YAML aliases are "
+                       "expanded); keep only the article's metadata in it")
+        if isinstance(value, (datetime, date)):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {str(k): copy(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [copy(v) for v in value]
+        return value
+
+    return {str(k): copy(v) for k, v in metadata.items()}
+
+
 def type_name(value: Any) -> str:
     """How an error message names the JSON type of a value."""
     if isinstance(value, bool):

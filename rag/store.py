@@ -20,7 +20,6 @@ at a complete version. The previous version is kept so that a reader that read
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -39,33 +38,18 @@ from rag.chunking import Chunker, Passage
 from rag.embedders import Embedder
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.lexical import LexicalIndex, SentenceLexicalIndex
-from rag.vectors import FaissVectorIndex
+from rag.rows import connect_read_only, extra_json, read_passages, stream_texts, write_rows
+from rag.manifest import FORMAT_VERSION, MANIFEST, corrupt, fsync_dir, fsync_tree, read_manifest, write_manifest
+from rag.vectors import FaissVectorIndex, assemble
 
-FORMAT_VERSION = 2
+__all__ = ["FORMAT_VERSION", "MANIFEST", "IndexSnapshot", "IndexStore", "SyncReport"]
 CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
 ROWS = "rows.sqlite"
 VECTORS = "vectors.faiss"
 LEXICAL = "lexical"
 SENTENCES = "sentences"
 
 Progress = Callable[[str, int, int], None]
-
-_SCHEMA = """
-CREATE TABLE articles (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL, source TEXT,
-    published_at TEXT, url TEXT, author TEXT, path TEXT, extra TEXT,
-    content_hash TEXT NOT NULL
-);
-CREATE TABLE passages (
-    row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
-    ordinal INTEGER NOT NULL, text TEXT NOT NULL, header TEXT NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, token_count INTEGER NOT NULL,
-    text_hash TEXT NOT NULL
-);
-CREATE INDEX passages_article ON passages(article_id);
-"""
-
 
 @dataclass
 class SyncReport:
@@ -88,29 +72,48 @@ class SyncReport:
 class IndexSnapshot:
     """One published version of the index, opened read-only."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, searchable: bool = True):
+        """``searchable=False`` (for a build) skips loading the BM25 indexes."""
         self.folder = folder
-        self.manifest = _read_manifest(folder)
+        self.searchable = searchable
+        if not folder.is_dir():
+            raise corrupt(folder, "the published version folder is missing")
+        self.manifest = read_manifest(folder)  # sizes and sha256 of every file
         db_path = folder / ROWS
         if not db_path.is_file():
-            raise _corrupt(db_path, "the file is missing")
+            raise corrupt(db_path, "the file is missing")
+        self.db = None
         try:
-            self.db = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-            self.db.row_factory = sqlite3.Row
+            self._load(folder, db_path)
+        except BaseException:
+            if self.db is not None:
+                self.db.close()
+            raise
+
+    def _load(self, folder: Path, db_path: Path) -> None:
+        try:
+            self.db = connect_read_only(db_path)
             meta = self.db.execute(
                 "SELECT p.row, p.article_id, a.source, a.published_at FROM passages p "
                 "JOIN articles a ON a.id = p.article_id ORDER BY p.row"
             ).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise _corrupt(db_path, str(exc)) from exc
+            raise corrupt(db_path, str(exc)) from exc
         self.vectors = FaissVectorIndex.load(folder / VECTORS)
-        self.lexical = LexicalIndex.load(folder / LEXICAL)
-        self.sentences = SentenceLexicalIndex.load(folder / SENTENCES)
+        self.lexical = LexicalIndex.load(folder / LEXICAL) if self.searchable else None
+        self.sentences = SentenceLexicalIndex.load(folder / SENTENCES) if self.searchable else None
         n = self.manifest["counts"]["passages"]
-        if not (len(meta) == n == len(self.vectors) == self.lexical.size == self.sentences.passages):
-            raise _corrupt(folder, f"its parts disagree on the passage count ({len(meta)}, {len(self.vectors)}, {self.lexical.size}, manifest {n})")
+        sizes = [len(meta), len(self.vectors)]
+        if self.searchable:
+            sizes += [self.lexical.size, self.sentences.passages]
+        if any(size != n for size in sizes):
+            raise corrupt(folder, f"its parts disagree on the passage count ({', '.join(map(str, sizes))}; "
+                          f"manifest {n})")
         if [r[0] for r in meta] != list(range(n)):
-            raise _corrupt(db_path, "passage rows are not numbered 0..n-1")
+            raise corrupt(db_path, "passage rows are not numbered 0..n-1")
+        if self.vectors.dim != self.manifest["embedder"].get("dim", self.vectors.dim):
+            raise corrupt(folder / VECTORS, f"vectors have {self.vectors.dim} dimensions, the manifest says "
+                          f"{self.manifest['embedder']['dim']}")
         self.article_ids = np.array([r[1] for r in meta], dtype=object)
         self.sources = np.array([r[2] or "" for r in meta], dtype=object)
         self.dates = np.array([(r[3] or "")[:10] for r in meta], dtype=object)
@@ -124,16 +127,7 @@ class IndexSnapshot:
 
     def passages(self, rows: Sequence[int]) -> list[Passage]:
         """Passages (with article metadata) at ``rows``, in the given order."""
-        if not len(rows):
-            return []
-        marks = ",".join("?" * len(rows))
-        found = {
-            r["row"]: r for r in self.db.execute(
-                "SELECT p.*, a.title, a.source, a.published_at, a.url, a.author, a.extra FROM passages p "
-                f"JOIN articles a ON a.id = p.article_id WHERE p.row IN ({marks})", [int(x) for x in rows],
-            )
-        }
-        return [_passage_from_row(found[int(r)]) for r in rows]
+        return read_passages(self.db, rows)
 
     def article(self, article_id: str) -> dict | None:
         """The stored article (all fields and body) or None."""
@@ -173,21 +167,29 @@ class IndexStore:
                 f"no index in {self.folder}: build one with `rag index build` "
                 "(or point RAG_INDEX_DIR / --index at an existing index)"
             )
-        name = path.read_text().strip()
-        if not name.startswith("v-") or "/" in name:
-            raise _corrupt(path, f"it names {name!r}, not a version folder")
+        try:
+            name = path.read_bytes().decode("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise corrupt(path, f"it cannot be read as a version name ({exc})") from None
+        if not name.startswith("v-") or not name.isprintable() or "/" in name or "\\" in name:
+            raise corrupt(path, f"it names {name[:80]!r}, not a version folder")
         return self.folder / name
 
-    def open(self, embedder_id: str | None = None) -> IndexSnapshot:
-        """The published version; refuses one built by another embedder."""
-        for attempt in range(3):
+    def open(self, embedder_id: str | None = None, searchable: bool = True) -> IndexSnapshot:
+        """The published version; refuses one built by another embedder.
+
+        A build may publish a new version and remove an old one while this
+        opens it: when the version being opened turns out missing or damaged
+        and ``CURRENT`` meanwhile names another one, that one is opened.
+        """
+        for attempt in range(10):
             folder = self.current_folder()
-            if folder.is_dir() or attempt == 2:
+            try:
+                snapshot = IndexSnapshot(folder, searchable)
                 break
-            time.sleep(0.05)  # a build swapped CURRENT and cleaned up meanwhile
-        if not folder.is_dir():
-            raise _corrupt(folder, "the published version folder is missing")
-        snapshot = IndexSnapshot(folder)
+            except IndexCorruptError:
+                if attempt == 9 or self.current_folder() == folder:
+                    raise
         if embedder_id is not None and snapshot.embedder_id != embedder_id:
             built = snapshot.embedder_id
             snapshot.close()
@@ -201,7 +203,9 @@ class IndexStore:
     def info(self) -> dict:
         """Manifest plus on-disk size of the published version."""
         folder = self.current_folder()
-        manifest = _read_manifest(folder)
+        if not folder.is_dir():
+            raise corrupt(folder, "the published version folder is missing")
+        manifest = read_manifest(folder, verify_content=False)  # sizes only: info stays cheap
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
         return {**manifest, "path": str(folder), "size_bytes": size}
 
@@ -238,49 +242,61 @@ class IndexStore:
         return report
 
     def _sync_locked(self, articles, embedder, chunker, full, progress, batch_size) -> SyncReport:
-        old = None if full or not self.exists() else self.open()
+        old = None if full or not self.exists() else self.open(searchable=False)
+        try:
+            return self._sync_with(old, articles, embedder, chunker, progress, batch_size)
+        finally:
+            if old is not None:
+                old.close()
+
+    def _sync_with(self, old, articles, embedder, chunker, progress, batch_size) -> SyncReport:
         chunking = {"max_tokens": chunker.max_tokens, "overlap_tokens": chunker.overlap_tokens}
         if old is not None and old.embedder_id != embedder.model_id:
-            built = old.embedder_id
-            old.close()
             raise IndexMismatchError(
-                f"the index in {self.folder} was built with embedder {built}, not {embedder.model_id}; "
+                f"the index in {self.folder} was built with embedder {old.embedder_id}, not {embedder.model_id}; "
                 "rebuild it with `rag index build --full`"
             )
-        old_hashes = {} if old is None else dict(old.db.execute("SELECT id, content_hash FROM articles"))
+        stored = {} if old is None else {
+            r[0]: r[1:] for r in old.db.execute("SELECT id, content_hash, path, extra FROM articles")}
         rechunk_all = old is not None and old.manifest.get("chunking") != chunking
         report = SyncReport(articles=len(articles))
         new_ids = {a.id for a in articles}
-        report.removed = sum(1 for i in old_hashes if i not in new_ids)
+        report.removed = sum(1 for i in stored if i not in new_ids)
 
-        kept: dict[str, list[Passage]] = {}
+        kept: dict[str, list[int]] = {}  # unchanged article -> its rows in the old version
         to_chunk: list[Article] = []
+        same_fields = True  # path and extra fields too, which the content hash leaves out
         for article in articles:
-            previous = old_hashes.get(article.id)
+            previous = stored.get(article.id)
             if previous is None:
                 report.added += 1
                 to_chunk.append(article)
-            elif previous != article.content_hash:
+            elif previous[0] != article.content_hash:
                 report.updated += 1
                 to_chunk.append(article)
             else:
                 report.unchanged += 1
+                same_fields = same_fields and previous[1:] == (article.path, extra_json(article))
                 if rechunk_all:
                     to_chunk.append(article)
                 else:
                     kept[article.id] = []
+        if old is not None and not (rechunk_all or report.added or report.updated or report.removed) and same_fields:
+            # Nothing to change: the published version already matches the articles.
+            report.passages = len(old)
+            self._clean(keep=set(), versions=False)  # only what killed builds left behind
+            return report
 
         # Old passages and vectors: unchanged articles are copied; passages of
         # changed articles are offered for reuse by identical text.
-        old_rows: dict[str, int] = {}
         reusable: dict[str, int] = {}
         if old is not None:
-            for row in old.db.execute("SELECT row, id, article_id, text_hash FROM passages ORDER BY row"):
-                if row["article_id"] in kept:
-                    old_rows[row["id"]] = row["row"]
-                    kept[row["article_id"]].append(row["row"])
-                elif row["article_id"] in new_ids:
-                    reusable.setdefault(row["text_hash"], row["row"])
+            for row, article_id, text_hash in old.db.execute(
+                    "SELECT row, article_id, text_hash FROM passages ORDER BY row"):
+                if article_id in kept:
+                    kept[article_id].append(row)
+                elif article_id in new_ids:
+                    reusable.setdefault(text_hash, row)
 
         progress("chunking", 0, len(to_chunk))
         fresh: dict[str, list[Passage]] = {}
@@ -290,52 +306,37 @@ class IndexStore:
                 progress("chunking", i, len(to_chunk))
         progress("chunking", len(to_chunk), len(to_chunk))
 
-        # Assemble rows in article order.
-        all_passages: list[Passage] = []
-        sources: list[tuple[str, int]] = []  # ("old", row) | ("reuse", row) | ("new", index)
+        # Rows in article order: a new Passage, or the old row of an unchanged one.
+        plan: list[Passage | int] = []
+        old_pick: list[tuple[int, int]] = []  # (row, old row) whose vector is copied
+        new_pick: list[tuple[int, int]] = []  # (row, index in to_embed)
         to_embed: list[Passage] = []
-        kept_rows = [r for rows in kept.values() for r in rows]
-        kept_passages = dict(zip(kept_rows, old.passages(kept_rows))) if kept_rows else {}
         for article in articles:
-            if article.id in fresh:
-                for passage in fresh[article.id]:
-                    reuse_row = reusable.get(passage.text_hash)
-                    if reuse_row is not None:
-                        sources.append(("old", reuse_row))
-                    else:
-                        sources.append(("new", len(to_embed)))
-                        to_embed.append(passage)
-                    all_passages.append(passage)
-            else:
-                for row in kept[article.id]:
-                    sources.append(("old", row))
-                    all_passages.append(kept_passages[row])
-
+            for item in fresh[article.id] if article.id in fresh else kept[article.id]:
+                reuse = item if isinstance(item, int) else reusable.get(item.text_hash)
+                if reuse is not None:
+                    old_pick.append((len(plan), reuse))
+                else:
+                    new_pick.append((len(plan), len(to_embed)))
+                    to_embed.append(item)
+                plan.append(item)
+        del fresh
         new_vectors = self._embed(to_embed, embedder, progress, batch_size)
         report.embedded_passages = len(to_embed)
-        report.passages = len(all_passages)
-
-        vectors = np.zeros((len(all_passages), embedder.dim), dtype=np.float32)
-        old_pick = [(i, r) for i, (kind, r) in enumerate(sources) if kind == "old"]
-        if old_pick:
-            targets, rows = zip(*old_pick)
-            vectors[list(targets)] = old.vectors.vectors(np.array(rows))
-        new_pick = [(i, r) for i, (kind, r) in enumerate(sources) if kind == "new"]
-        if new_pick:
-            targets, rows = zip(*new_pick)
-            vectors[list(targets)] = new_vectors[list(rows)]
-        if old is not None:
-            old.close()
+        report.passages = len(plan)
+        del to_embed
+        vectors = assemble(len(plan), embedder.dim, old and old.vectors, old_pick, new_vectors, new_pick)
+        del new_vectors, old_pick, new_pick
 
         progress("publishing", 0, 1)
         manifest = {
             "format": FORMAT_VERSION,
             "embedder": {"id": embedder.model_id, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
             "chunking": chunking,
-            "counts": {"articles": len(articles), "passages": len(all_passages)},
+            "counts": {"articles": len(articles), "passages": len(plan)},
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
-        self._publish(articles, all_passages, vectors, manifest)
+        self._publish(articles, plan, None if old is None else old.folder / ROWS, vectors, manifest)
         progress("publishing", 1, 1)
         return report
 
@@ -343,122 +344,58 @@ class IndexStore:
         out = np.zeros((len(passages), embedder.dim), dtype=np.float32)
         progress("embedding", 0, len(passages))
         # Similar lengths in a batch waste less padding: embed in length order.
-        texts = [p.full_text for p in passages]
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        order = np.argsort([len(p.header) + len(p.text) for p in passages], kind="stable")
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
-            out[rows] = embedder.embed([texts[i] for i in rows])
+            out[rows] = embedder.embed([passages[i].full_text for i in rows])
             progress("embedding", start + len(rows), len(passages))
         return out
 
-    def _publish(self, articles: Sequence[Article], passages: list[Passage], vectors: np.ndarray, manifest: dict) -> None:
+    def _publish(self, articles: Sequence[Article], plan: list, old_db: Path | None,
+                 vectors: FaissVectorIndex, manifest: dict) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         name = f"v-{stamp}-{secrets.token_hex(3)}"
         work = self.folder / f".tmp-{name}"
         work.mkdir()
-        _write_rows(work / ROWS, articles, passages)
-        FaissVectorIndex.build(vectors, manifest["embedder"]["dim"]).save(work / VECTORS)
-        (work / LEXICAL).mkdir()
-        LexicalIndex.build([p.full_text for p in passages]).save(work / LEXICAL)
-        SentenceLexicalIndex.build([p.text for p in passages]).save(work / SENTENCES)
-        manifest["files"] = {
-            p.relative_to(work).as_posix(): p.stat().st_size for p in sorted(work.rglob("*")) if p.is_file()
-        }
-        (work / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        _fsync_tree(work)
+        try:
+            write_rows(work / ROWS, articles, plan, old_db)
+            plan.clear()  # the rows are on disk now; the lexical indexes read them back
+            vectors.save(work / VECTORS)
+            (work / LEXICAL).mkdir()
+            LexicalIndex.build(stream_texts(work / ROWS, full=True)).save(work / LEXICAL)
+            SentenceLexicalIndex.build(stream_texts(work / ROWS, full=False)).save(work / SENTENCES)
+            write_manifest(work, manifest)  # sizes and sha256 of every file, then the manifest
+            fsync_tree(work)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         final = self.folder / name
         os.rename(work, final)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         pointer = self.folder / f".{CURRENT}.tmp"
         with open(pointer, "w") as fh:
             fh.write(name + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        previous = (self.folder / CURRENT).read_text().strip() if self.exists() else None
+        previous = self._published_name()
         os.replace(pointer, self.folder / CURRENT)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         self._clean(keep={name, previous})
 
-    def _clean(self, keep: set[str | None]) -> None:
-        """Remove versions other than the current and previous, and failed builds."""
+    def _published_name(self) -> str | None:
+        """The version CURRENT names, or None when there is none or it is damaged."""
+        try:
+            return self.current_folder().name if self.exists() else None
+        except IndexCorruptError:
+            return None
+
+    def _clean(self, keep: set[str | None], versions: bool = True) -> None:
+        """Remove failed builds and (``versions``) versions other than the current and previous."""
         for child in self.folder.iterdir():
-            if child.name.startswith((".tmp-v-", "v-")) and child.name not in keep and child.is_dir():
+            prefixes = (".tmp-v-", "v-") if versions else (".tmp-v-",)
+            if child.name.startswith(prefixes) and child.name not in keep and child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     pass
-
-
-def _corrupt(path: Path, reason: str) -> IndexCorruptError:
-    return IndexCorruptError(
-        f"the index file {path} is damaged: {reason}. Rebuild the index from the articles "
-        "with `rag index build --full`"
-    )
-
-
-def _read_manifest(folder: Path) -> dict:
-    path = folder / MANIFEST
-    try:
-        manifest = json.loads(path.read_text())
-        manifest["embedder"]["id"], manifest["counts"]["passages"]  # noqa: B018 - shape check
-    except FileNotFoundError:
-        raise _corrupt(path, "the file is missing") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _corrupt(path, f"it is not a valid manifest ({exc})") from None
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexMismatchError(
-            f"the index in {folder} has format {manifest.get('format')}, this version reads "
-            f"{FORMAT_VERSION}; rebuild it with `rag index build --full`"
-        )
-    for name, size in manifest.get("files", {}).items():
-        part = folder / name
-        if not part.is_file() or part.stat().st_size != size:
-            raise _corrupt(part, f"expected {size} bytes, found "
-                           f"{part.stat().st_size if part.is_file() else 'no file'}")
-    return manifest
-
-
-def _write_rows(path: Path, articles: Sequence[Article], passages: list[Passage]) -> None:
-    db = sqlite3.connect(path)
-    try:
-        db.executescript(_SCHEMA)
-        db.executemany(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(a.id, a.title, a.body, a.source, a.published_at, a.url, a.author, a.path,
-              json.dumps(a.extra, default=str), a.content_hash) for a in articles],
-        )
-        db.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(row, p.id, p.article_id, p.ordinal, p.text, p.header, p.start, p.end, p.token_count, p.text_hash)
-             for row, p in enumerate(passages)],
-        )
-        db.commit()
-    finally:
-        db.close()
-
-
-def _passage_from_row(row: sqlite3.Row) -> Passage:
-    return Passage(
-        id=row["id"], article_id=row["article_id"], ordinal=row["ordinal"], text=row["text"],
-        header=row["header"], start=row["start"], end=row["end"], token_count=row["token_count"],
-        title=row["title"], source=row["source"], published_at=row["published_at"], url=row["url"],
-        author=row["author"], extra=json.loads(row["extra"] or "{}"),
-    )
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
-    for path in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
-        _fsync_dir(path)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -55,6 +55,11 @@ class FaissVectorIndex(VectorIndex):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return cls(index)
 
+    def add(self, vectors: np.ndarray) -> None:
+        """Append rows (unit vectors) after the last one."""
+        if len(vectors):
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
     @classmethod
     def load(cls, path: Path) -> "FaissVectorIndex":
         try:
@@ -91,3 +96,23 @@ class FaissVectorIndex(VectorIndex):
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
+
+
+def assemble(n: int, dim: int, old: VectorIndex | None, old_pick: list[tuple[int, int]],
+             new_vectors: np.ndarray, new_pick: list[tuple[int, int]], block: int = 16_384) -> FaissVectorIndex:
+    """The ``n`` rows of a new index: ``(row, old row)`` pairs copied from ``old`` and
+    ``(row, i)`` pairs from ``new_vectors[i]``, added block by block so that no
+    second full copy of the vectors is ever in memory."""
+    index = FaissVectorIndex.build(np.zeros((0, dim), np.float32), dim)
+    old_at, new_at = dict(old_pick), dict(new_pick)
+    for start in range(0, n, block):
+        rows = range(start, min(n, start + block))
+        part = np.zeros((len(rows), dim), dtype=np.float32)
+        olds = [(r - start, old_at[r]) for r in rows if r in old_at]
+        if olds:
+            part[[t for t, _ in olds]] = old.vectors(np.array([o for _, o in olds]))
+        news = [(r - start, new_at[r]) for r in rows if r in new_at]
+        if news:
+            part[[t for t, _ in news]] = new_vectors[[i for _, i in news]]
+        index.add(part)
+    return index

@@ -173,6 +173,15 @@ def test_refusal_without_calling_the_model(answerer, server):
     assert items[0] == answer.text
 
 
+def test_explicit_relevance_threshold(answerer, server):
+    answerer.settings.answer.min_relevance = 0.999  # above any real cosine
+    try:
+        answer = answerer.answer(VICTORY_Q)
+    finally:
+        answerer.settings.answer.min_relevance = 0.0
+    assert answer.refused and answer.refusal_reason == "no_evidence" and chat_requests(server) == []
+
+
 def test_model_saying_it_cannot_answer_is_a_refusal(answerer, server):
     server.script_reply("Insufficient information. The articles discuss Ukraine's plan [1] but not its cost.")
     answer = answerer.answer(VICTORY_Q)
@@ -216,9 +225,13 @@ def test_prompt_trims_passages_to_the_context(opened):
     passages = opened.retriever.search(VICTORY_Q, 6)
     messages, given = answer_messages(VICTORY_Q, passages, context_tokens=4096, answer_tokens=400)
     assert len(given) == len(passages)
-    small, few = answer_messages(VICTORY_Q, passages, context_tokens=460, answer_tokens=100)
+    # A context with room for the prompt and about three quarters of the first passage.
+    empty, _ = answer_messages(VICTORY_Q, [], context_tokens=4096, answer_tokens=100)
+    fixed = sum(estimate_tokens(m["content"]) for m in empty) + 16
+    context = fixed + 100 + estimate_tokens(passages[0].text) * 3 // 4 + 10
+    small, few = answer_messages(VICTORY_Q, passages, context_tokens=context, answer_tokens=100)
     assert len(few) == 1 < len(passages) and "[2]" not in small[-1]["content"]
-    assert sum(estimate_tokens(m["content"]) for m in small) + 100 <= 460
+    assert sum(estimate_tokens(m["content"]) for m in small) + 100 <= context
     # The passage that fits only in part is cut after a whole sentence.
     assert passages[0].text.startswith(few[0].text) and len(few[0].text) < len(passages[0].text)
     assert few[0].text.endswith(".")
@@ -322,6 +335,8 @@ def test_answer_metrics():
     assert word_overlap_correct("It was Sam Altman.", "Sam Altman")
     assert not word_overlap_correct("Nobody", "Sam Altman")
     assert strict_correct("Yes, both reported it [1].", "Yes") and not strict_correct("No, yes.", "Yes")
+    assert strict_correct("No [2].", "no") and strict_correct("no", "No")
+    assert not strict_correct("No language model was used: ...", "no")
     assert strict_correct("It was Sam Bankman-Fried [1].", "Sam Bankman-Fried")
     assert not strict_correct("Sam", "Sam Bankman-Fried")
     assert strict_correct("Insufficient information.", "Insufficient information.")
@@ -356,3 +371,17 @@ def test_evaluate_answers_extractive(tmp_path):
     assert overall["null_refusal_rate"] == 1.0 and overall["false_refusal_rate"] == 0.0
     assert overall["citation_validity"] == 1.0 and overall["evidence_cited"] == 1.0
     assert overall["accuracy"] == 1.0
+
+
+def test_chat_keeps_history_for_followups(index_settings, monkeypatch):
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "hashing")
+    script = f"{VICTORY_Q}\nAnd what did Moscow say?\n/new\nAnd what did Moscow say?\n/quit\n"
+    result = CliRunner().invoke(app, ["chat", "--index", str(index_settings.index_dir), "--llm", "extractive"],
+                                input=script)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.count("(searched for: And what did Moscow say? (Ukraine's victory plan ask West))") == 1
+    assert "(new conversation)" in out
+    assert "Moscow dismissed the victory plan" in out
