@@ -123,11 +123,13 @@ def answer_record(query: dict, answer: Any) -> dict:
 
 def evaluate_answers(settings, corpus: Path, queries_path: Path, limit: int | None = None,
                      progress: Callable[[str, int, int], None] | None = None,
-                     answerer: Any = None) -> dict[str, Any]:
+                     answerer: Any = None, records_path: Path | None = None) -> dict[str, Any]:
     """Index ``corpus`` (incrementally), answer the first ``limit`` questions and score them.
 
     Returns ``{"overall": metrics, "records": [per question]}``. A backend
-    failure on one question is recorded (``error``) and the run goes on.
+    failure on one question is recorded (``error``) and the run goes on. With
+    ``records_path``, each record is appended there (JSON lines) as soon as it
+    exists, so a long run that is stopped still leaves its results.
     """
     from rag.answer import Answerer
     from rag.errors import BackendError
@@ -149,6 +151,9 @@ def evaluate_answers(settings, corpus: Path, queries_path: Path, limit: int | No
                                 "refused": False, "overlap_correct": False, "strict_correct": False,
                                 "markers": 0, "valid_markers": 0, "raw_markers": 0, "raw_valid_markers": 0,
                                 "evidence_cited": False, "unsupported": 0, "cited": False})
+            if records_path is not None:
+                with open(records_path, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(records[-1], ensure_ascii=False) + "\n")
         if progress:
             progress("questions", len(queries), len(queries))
     finally:

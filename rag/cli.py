@@ -340,18 +340,18 @@ def eval_answers(
     folder = index or Path(settings.index_dir) / "eval" / corpus.stem
     settings = settings_for(folder, llm=llm_flags(llm, model, base_url))
     bar, update = terminal_progress(not as_json)
+    if records is not None:
+        records.write_text("")  # filled one question at a time
     try:
         if bar:
             with bar:
-                result = evaluate_answers(settings, corpus, queries, limit=limit, progress=update)
+                result = evaluate_answers(settings, corpus, queries, limit=limit, progress=update, records_path=records)
         else:
-            result = evaluate_answers(settings, corpus, queries, limit=limit)
+            result = evaluate_answers(settings, corpus, queries, limit=limit, records_path=records)
     except RagError as exc:
         fail(str(exc))
     except (ValueError, KeyError) as exc:
         fail(f"{queries}: not MultiHop-RAG queries ({exc})")
-    if records is not None:
-        records.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result["records"]))
     overall = result["overall"]
     if as_json:
         emit_json(overall)
