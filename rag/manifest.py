@@ -92,6 +92,17 @@ def _checksum(manifest: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+def replace_atomically(path: Path, text: str) -> None:
+    """Give ``path`` the content ``text``: readers see the old file or the new one, never a mix."""
+    pending = path.with_name(f".{path.name}.tmp")
+    with open(pending, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(pending, path)
+    fsync_dir(path.parent)
+
+
 def fsync_tree(folder: Path) -> None:
     """Flush every file and folder under ``folder`` to disk."""
     for path in folder.rglob("*"):

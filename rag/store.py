@@ -5,7 +5,8 @@ Layout of an index folder::
     CURRENT            name of the published version folder (replaced atomically)
     .lock              held by the one build that may run at a time
     v-<time>-<rand>/   one complete, immutable version
-        manifest.json  format, embedder id and dim, chunking, counts, build time
+        manifest.json  format, embedder, chunking, counts, build time, and the
+                       size and sha256 of every other file (rag.manifest)
         rows.sqlite    articles and passages (row n = vector n)
         vectors.faiss  dense vectors
         lexical/       BM25 over passages (bm25s)
@@ -15,7 +16,9 @@ A build writes a new version folder beside the published one and then swaps
 ``CURRENT`` with ``os.replace``: readers see the old version or the new one,
 never half of one, and a build killed at any point leaves ``CURRENT`` pointing
 at a complete version. The previous version is kept so that a reader that read
-``CURRENT`` just before a swap can still open it.
+``CURRENT`` just before a swap can still open it. Opening checks every file
+against the manifest; a damaged version is an ``IndexCorruptError`` that says
+to rebuild with ``--full`` (docs/robustness.md).
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from filelock import FileLock, Timeout
 from rag.articles import Article
 from rag.chunking import Chunker, Passage
 from rag.embedders import Embedder
-from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, RagError
 from rag.lexical import LexicalIndex, SentenceLexicalIndex
+from rag.manifest import (FORMAT_VERSION, MANIFEST, corrupt, fsync_dir, fsync_tree, read_manifest,
+                          replace_atomically, write_manifest)
 from rag.rows import connect_read_only, extra_json, read_passages, stream_texts, write_rows
-from rag.manifest import FORMAT_VERSION, MANIFEST, corrupt, fsync_dir, fsync_tree, read_manifest, write_manifest
 from rag.vectors import FaissVectorIndex, assemble
 
 __all__ = ["FORMAT_VERSION", "MANIFEST", "IndexSnapshot", "IndexStore", "SyncReport"]
@@ -226,16 +230,19 @@ class IndexStore:
         are copied. Raises IndexLockedError when another build runs.
         """
         started = time.perf_counter()
-        self.folder.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.folder / ".lock"))
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
             lock.acquire(timeout=self.lock_timeout)
         except Timeout:
             raise IndexLockedError(
                 f"another build is running on {self.folder}; wait for it to finish and try again"
             ) from None
+        except OSError as exc:
+            raise RagError(f"cannot write to the index folder {self.folder} ({exc.strerror or exc}); "
+                           "check that it is a writable folder, or choose another with --index") from None
         try:
-            report = self._sync_locked(articles, embedder, chunker, full, progress or _no_progress, batch_size)
+            report = self._sync_locked(articles, embedder, chunker, full, progress or (lambda stage, done, total: None), batch_size)
         finally:
             lock.release()
         report.seconds = round(time.perf_counter() - started, 3)
@@ -356,8 +363,8 @@ class IndexStore:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         name = f"v-{stamp}-{secrets.token_hex(3)}"
         work = self.folder / f".tmp-{name}"
-        work.mkdir()
         try:
+            work.mkdir()
             write_rows(work / ROWS, articles, plan, old_db)
             plan.clear()  # the rows are on disk now; the lexical indexes read them back
             vectors.save(work / VECTORS)
@@ -366,20 +373,17 @@ class IndexStore:
             SentenceLexicalIndex.build(stream_texts(work / ROWS, full=False)).save(work / SENTENCES)
             write_manifest(work, manifest)  # sizes and sha256 of every file, then the manifest
             fsync_tree(work)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(work, ignore_errors=True)
+            if isinstance(exc, (OSError, sqlite3.Error)):  # a full disk, a lost mount...
+                raise RagError(f"could not write the new index version in {self.folder} ({exc}); the "
+                               "published index is unchanged. Free disk space and build again") from exc
             raise
         final = self.folder / name
         os.rename(work, final)
         fsync_dir(self.folder)
-        pointer = self.folder / f".{CURRENT}.tmp"
-        with open(pointer, "w") as fh:
-            fh.write(name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
         previous = self._published_name()
-        os.replace(pointer, self.folder / CURRENT)
-        fsync_dir(self.folder)
+        replace_atomically(self.folder / CURRENT, name + "\n")  # the moment the new version is published
         self._clean(keep={name, previous})
 
     def _published_name(self) -> str | None:
@@ -395,7 +399,3 @@ class IndexStore:
             prefixes = (".tmp-v-", "v-") if versions else (".tmp-v-",)
             if child.name.startswith(prefixes) and child.name not in keep and child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
-
-
-def _no_progress(stage: str, done: int, total: int) -> None:
-    pass

@@ -223,3 +223,31 @@ def test_index_info_reports_damage_cheaply(corpus, tmp_path):
     _truncate(version / "vectors.faiss")
     info = CliRunner().invoke(app, ["index", "info", "--index", str(index)], env=ENV)
     assert info.exit_code == 1 and REBUILD in info.output
+
+
+def test_failed_write_keeps_the_published_index(corpus, tmp_path, monkeypatch):
+    """A disk that fills up while a version is written: a message, and the old index stays."""
+    import rag.store
+
+    index, version = _fresh_copy(corpus, tmp_path)
+
+    def full_disk(folder, manifest):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rag.store, "write_manifest", full_disk)
+    with pytest.raises(RagError, match="No space left on device.*published index is unchanged"):
+        build_index(_settings(index), [corpus["articles"]], full=True)
+    built = CliRunner().invoke(app, ["index", "build", str(corpus["articles"]), "--index", str(index), "--full"],
+                               env=ENV)
+    assert built.exit_code == 1 and "No space left on device" in built.output and "Traceback" not in built.output
+    monkeypatch.undo()
+    assert IndexStore(index).current_folder() == version
+    IndexStore(index).open().close()
+    assert not [p for p in index.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_index_folder_that_cannot_be_written(corpus, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(RagError, match="cannot write to the index folder"):
+        build_index(_settings(blocker / "index"), [corpus["articles"]])
