@@ -9,8 +9,8 @@ to recover (rebuild from the articles), before FAISS, SQLite or numpy ever
 parse a damaged byte. Versions written before the hashes were added carry only
 sizes; they are checked by size alone.
 
-Hashing reads every byte once: about 35 ms for the 8,390-passage MultiHop-RAG
-index (31 MB) on this machine, a fraction of loading it (docs/robustness.md).
+Hashing reads every byte once: 31 ms for the 8,390-passage MultiHop-RAG index
+(46 MB) on this machine, about a third of opening it (docs/robustness.md).
 """
 
 from __future__ import annotations
