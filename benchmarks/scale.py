@@ -201,7 +201,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus.json")
-    parser.add_argument("--workdir", type=Path, default=None, help="Where to write articles and index (default: a temp folder).")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="Where to write articles and index (default: a temp folder).")
     parser.add_argument("--keep", action="store_true", help="Keep the generated articles and index.")
     parser.add_argument("--no-rebuild", action="store_true", help="Skip the builds with nothing / 1%% changed.")
     args = parser.parse_args()

@@ -242,7 +242,8 @@ class IndexStore:
             raise RagError(f"cannot write to the index folder {self.folder} ({exc.strerror or exc}); "
                            "check that it is a writable folder, or choose another with --index") from None
         try:
-            report = self._sync_locked(articles, embedder, chunker, full, progress or (lambda stage, done, total: None), batch_size)
+            quiet = lambda stage, done, total: None  # noqa: E731
+            report = self._sync_locked(articles, embedder, chunker, full, progress or quiet, batch_size)
         finally:
             lock.release()
         report.seconds = round(time.perf_counter() - started, 3)

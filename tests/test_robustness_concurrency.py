@@ -13,7 +13,6 @@ refused with IndexLockedError's message, and the index is intact.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -60,6 +59,7 @@ RACE = textwrap.dedent("""
             return super().embed(texts)
 
     settings = load_settings(index_dir=sys.argv[1], embedding={"backend": "hashing"})
+    print("ready", flush=True)
     while not os.path.exists(sys.argv[3]):  # both processes start building at once
         time.sleep(0.001)
     try:
@@ -191,7 +191,11 @@ def test_readers_see_whole_versions_while_two_rebuilds_run(generations, tmp_path
         t.start()
     builder = subprocess.run([sys.executable, "-c", REBUILDS, str(settings.index_dir), str(folders[2]),
                               str(folders[3])], cwd=REPO, capture_output=True, text=True, timeout=120)
-    time.sleep(0.5)  # readers go on a while on the last generation
+    deadline = time.monotonic() + 20  # readers go on until they have seen the last generation
+    while time.monotonic() < deadline and not consistency.errors and not all(
+            3 in consistency.seen.get(k, set()) for k in ("fresh", "follower", "answers")):
+        time.sleep(0.05)
+    time.sleep(0.2)
     stop.set()
     for t in threads:
         t.join(timeout=30)
@@ -216,7 +220,8 @@ def test_two_builds_started_at_once_one_is_refused(generations, tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", RACE, str(settings.index_dir), str(folders[gen]), str(go)],
                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for gen in (2, 3)]
-    time.sleep(1.5)  # both have imported the library and wait for the signal
+    for p in procs:  # both have imported the library and wait for the signal
+        assert p.stdout.readline().strip() == "ready"
     go.touch()
     outs = [p.communicate(timeout=60) for p in procs]
     codes = sorted(p.returncode for p in procs)
@@ -234,7 +239,8 @@ def test_two_builds_started_at_once_one_is_refused(generations, tmp_path):
     assert leftovers == []
     # The lock is free again: the next build runs and, for the same articles, changes nothing.
     report = build_index(settings, [folders[winner]])
-    assert (report.unchanged, report.added, report.embedded_passages) == (generations["counts"][winner]["articles"], 0, 0)
+    expected = (generations["counts"][winner]["articles"], 0, 0)
+    assert (report.unchanged, report.added, report.embedded_passages) == expected
 
 
 def test_open_that_lost_the_race_with_two_builds_opens_the_new_version(generations, tmp_path, monkeypatch):

@@ -28,7 +28,8 @@ def _corpus(folder, n=12):
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         write_article(folder, f"a{i:02d}.md", f"Story {i} about topic {i % 4}", " ".join(
-            f"Sentence {j} of story {i} mentions harbour bridge cables, contracts and profit {i * j}." for j in range(25)),
+            f"Sentence {j} of story {i} mentions harbour bridge cables, contracts and profit {i * j}."
+            for j in range(25)),
             source=f"Paper {i % 3}", published_at=f"2023-10-{i + 1:02d}", url=f"https://example.org/{i}")
 
 
@@ -132,3 +133,18 @@ def test_manifest_records_sha256_of_every_file(tmp_path):
                    if p.is_file() and p.name != "manifest.json")
     assert sorted(manifest["files"]) == sorted(manifest["sha256"]) == files
     assert len(manifest["checksum"]) == 64
+
+
+def test_index_folder_with_uri_characters_in_its_name(tmp_path):
+    """SQLite opens the rows by URI: '#', '?' and '%' in the path must not change the file."""
+    articles = tmp_path / "articles"
+    _corpus(articles, n=2)
+    settings = load_settings(index_dir=tmp_path / "my #1 index?v=2 %20 ünï", embedding={"backend": "hashing"})
+    build_index(settings, [articles])
+    opened = open_index(settings)
+    try:
+        assert opened.snapshot.manifest["counts"]["articles"] == 2
+        assert opened.retriever.search("harbour bridge", 2)
+    finally:
+        opened.close()
+    assert build_index(settings, [articles]).unchanged == 2
