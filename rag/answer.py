@@ -61,6 +61,7 @@ import numpy as np
 from rag.chunking import Passage
 from rag.citations import Citation, content_terms, process_citations, strip_markers
 from rag.config import Settings
+from rag.errors import BackendError
 from rag.prompts import answer_messages, rewrite_messages, token_counter
 from rag.retrieval import SearchFilters
 from rag.sentences import split_sentences
@@ -146,7 +147,7 @@ def is_refusal(text: str) -> bool:
     """True if the first sentence of ``text`` says the passages do not answer."""
     plain = strip_markers(text).strip()
     if not plain:
-        return True
+        return False
     sentences = split_sentences(plain)
     return bool(_REFUSAL.search(sentences[0] if sentences else plain))
 
@@ -298,6 +299,11 @@ class Answerer:
             yield delta
         raw = "".join(pieces)
         cited = process_citations(raw, given)
+        if not strip_markers(cited.text).strip():
+            # A reply of bare markers ("[1]") says nothing: neither an answer nor a refusal.
+            raise BackendError(
+                f"The model {model.model!r} replied with no answer text, only {raw.strip()[:40]!r}. "
+                "Ask again, rephrase the question, or try another model.")
         refused = is_refusal(cited.text)
         timings["total_ms"] = ms()
         yield Answer(text=cited.text, citations=cited.citations, passages=given, refused=refused,

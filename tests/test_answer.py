@@ -191,6 +191,16 @@ def test_model_saying_it_cannot_answer_is_a_refusal(answerer, server):
     assert answer.citations  # what it did cite is still checked and shown
 
 
+def test_reply_of_bare_markers_is_an_error_not_a_refusal(answerer, server):
+    from rag.errors import BackendError
+
+    server.script_reply("[1]")
+    with pytest.raises(BackendError, match="no answer text"):
+        answerer.answer(VICTORY_Q)
+    server.script_reply("The plan asks for long-range weapons [1].")
+    assert not answerer.answer(VICTORY_Q).refused  # the next question works
+
+
 def test_backend_error_propagates(answerer, server):
     from rag.errors import BackendError
 
@@ -220,6 +230,7 @@ def test_keyword_rewrite_is_deterministic():
 def test_is_refusal():
     assert is_refusal("Insufficient information.")
     assert is_refusal("The articles do not contain the answer [1].")
+    assert not is_refusal("[1]")  # no words at all is not a refusal either
     assert not is_refusal("Yes. The plan asks for weapons [1]; it does not mention money.")
 
 
