@@ -187,6 +187,7 @@ class OpenAIEmbedder(Embedder):
             timeout=settings.timeout, max_retries=settings.max_retries,
         )
         self.model = settings.model
+        self.timeout, self.tries = settings.timeout, settings.max_retries + 1
         self.batch_size = settings.batch_size
         self.max_tokens = settings.max_tokens or 512
         self.dim = settings.dim or self._probe_dim()
@@ -197,12 +198,18 @@ class OpenAIEmbedder(Embedder):
 
         try:
             response = self.client.embeddings.create(model=self.model, input=texts)
+        except openai.APITimeoutError as exc:
+            raise EmbedderError(
+                f"the embedding server at {self.base_url} did not answer within {self.timeout:g} s "
+                f"({self.tries} tries); is it overloaded? Raise RAG_EMBEDDING__TIMEOUT") from exc
         except openai.APIConnectionError as exc:
-            raise EmbedderError(f"cannot reach the embedding server at {self.base_url}: is it running?") from exc
+            raise EmbedderError(
+                f"cannot reach the embedding server at {self.base_url}: is it running? "
+                "Start it, or fix RAG_EMBEDDING__BASE_URL") from exc
         except openai.APIStatusError as exc:
             raise EmbedderError(
-                f"the embedding server at {self.base_url} answered HTTP {exc.status_code} for model {self.model}"
-            ) from exc
+                f"the embedding server at {self.base_url} answered HTTP {exc.status_code} for model "
+                f"{self.model} ({self.tries} tries); check the server's logs and try again") from exc
         rows = sorted(response.data, key=lambda d: d.index)
         if len(rows) != len(texts):
             raise EmbedderError(f"the embedding server returned {len(rows)} vectors for {len(texts)} texts")

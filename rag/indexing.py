@@ -8,8 +8,9 @@ from pathlib import Path
 
 from rag.articles import load_paths
 from rag.chunking import Chunker
-from rag.config import Settings
+from rag.config import EmbeddingSettings, Settings
 from rag.embedders import Embedder, make_embedder
+from rag.manifest import read_manifest
 from rag.retrieval import Retriever
 from rag.store import IndexSnapshot, IndexStore, Progress, SyncReport
 
@@ -52,10 +53,25 @@ class OpenIndex:
         self.snapshot.close()
 
 
+def embedding_for_index(embedding: EmbeddingSettings, folder: Path) -> EmbeddingSettings:
+    """``embedding``, with the index's dimension filled in for an openai embedder that names none.
+
+    Without it the embedder would ask the server for its dimension, and a
+    server that now answers with another one would read as a settings mismatch
+    instead of what it is: the server returning the wrong dimension.
+    """
+    if embedding.backend != "openai" or embedding.dim is not None:
+        return embedding
+    built = read_manifest(folder, verify_content=False)["embedder"]
+    if not str(built["id"]).startswith(f"openai/{embedding.model}@") or not built.get("dim"):
+        return embedding
+    return embedding.model_copy(update={"dim": int(built["dim"])})
+
+
 def open_index(settings: Settings, embedder: Embedder | None = None) -> OpenIndex:
     """Open the published index, refusing one built by another embedder."""
     store = IndexStore(settings.index_dir)
-    store.current_folder()  # a clear "no index" error before loading any model
-    embedder = embedder or make_embedder(settings.embedding)
+    folder = store.current_folder()  # a clear "no index" error before loading any model
+    embedder = embedder or make_embedder(embedding_for_index(settings.embedding, folder))
     snapshot = store.open(embedder_id=embedder.model_id)
     return OpenIndex(snapshot, embedder, Retriever(snapshot, embedder, settings.retrieval))

@@ -185,7 +185,7 @@ class OpenAIChatModel(ChatModel):
         if isinstance(body, dict):
             error = body.get("error", body)
             message = error.get("message") if isinstance(error, dict) else None
-        return self._scrub(str(message or getattr(exc, "message", "") or exc))
+        return self._scrub(str(message or getattr(exc, "message", "") or exc)).rstrip(". ")
 
     def _translate(self, exc: Exception, doing: str) -> Exception:
         """A BackendError (or ConfigError) with a plain message for ``exc``."""
