@@ -70,7 +70,7 @@ class Retriever:
         lexical = self.snapshot.lexical.scores(query)
         if allowed is not None:
             lexical = np.where(allowed, lexical, 0.0)
-        lex_rows = np.argsort(-lexical, kind="stable")[: s.candidates]
+        lex_rows = top_rows(lexical, s.candidates)
         lex_rows = lex_rows[lexical[lex_rows] > 0]
         fused[lex_rows] += s.lexical_weight / (s.rrf_k + 1 + np.arange(len(lex_rows)))
 
@@ -139,3 +139,19 @@ class Retriever:
             if len(picked) == k:
                 break
         return picked
+
+
+def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """The rows of the ``n`` highest ``scores``, best first, ties in row order.
+
+    The same as ``np.argsort(-scores, kind="stable")[:n]`` without sorting
+    every passage: at 200,000 passages the full sort was a quarter of a search.
+    """
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    threshold = np.partition(scores, len(scores) - n)[len(scores) - n]
+    above = np.flatnonzero(scores > threshold)
+    tied = np.flatnonzero(scores == threshold)[: n - len(above)]
+    rows = np.concatenate([above, tied])
+    rows.sort()
+    return rows[np.argsort(-scores[rows], kind="stable")]
