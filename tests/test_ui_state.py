@@ -8,17 +8,10 @@ import re
 import pytest
 
 from rag.conversations import ConversationError, ConversationStore
-from ui.state import (
-    answer_markdown,
-    conversation_markdown,
-    example_questions,
-    highlighted_passage,
-    history_for_answerer,
-    md_escape,
-    safe_filename,
-    save_uploads,
-    session_key_env,
-)
+from ui.backends import session_key_env
+from ui.markdown_text import answer_markdown, highlighted_passage, md_escape
+from ui.messages import conversation_markdown, example_questions, history_for_answerer
+from ui.uploads import safe_filename, save_uploads
 
 ARTICLE = b"A title\n\nThe harbour bridge repairs will cost two million dollars, the council said.\n"
 

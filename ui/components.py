@@ -1,8 +1,8 @@
 """Drawing the chat page: messages, answers with their sources, the welcome.
 
 Safety rule for this file: article text, titles, model output, file names and
-error messages go through :func:`ui.state.md_escape` or
-:func:`ui.state.answer_markdown` and are rendered with raw HTML off. The only
+error messages go through :func:`ui.markdown_text.md_escape` or
+:func:`ui.markdown_text.answer_markdown` and are rendered with raw HTML off. The only
 ``unsafe_allow_html`` calls draw our own static CSS and anchor elements whose
 ids are built from validated hex ids and integers.
 """
@@ -15,14 +15,8 @@ from urllib.parse import quote, urlsplit
 
 import streamlit as st
 
-from ui.state import (
-    anchor_id,
-    answer_markdown,
-    backend_label,
-    format_date,
-    highlighted_passage,
-    md_escape,
-)
+from ui.backends import backend_label
+from ui.markdown_text import anchor_id, answer_markdown, format_date, highlighted_passage, md_escape
 
 APP_TITLE = "Article Q&A"
 TAGLINE = "Answers from your news articles, with every claim linked to the passage it comes from."
@@ -83,6 +77,7 @@ LOGO = (
 
 
 def brand(sub: str | None = TAGLINE) -> None:
+    """The logo and name, with the tagline under it unless ``sub`` is None."""
     st.markdown(f'<div class="app-brand">{LOGO}<span class="name">{APP_TITLE}</span></div>',
                 unsafe_allow_html=True)
     if sub:
@@ -119,11 +114,13 @@ def welcome(article_count: int, passage_count: int, sources: int, examples: Sequ
 
 
 def user_message(text: str) -> None:
+    """A question in the conversation, shown literally."""
     with st.chat_message("user", avatar=":material/person:"):
         st.markdown(md_escape(text))
 
 
 def assistant_message(record: dict) -> None:
+    """A stored assistant message (answer or error) in its chat bubble."""
     with st.chat_message("assistant", avatar=":material/newspaper:"):
         answer_body(record)
 
@@ -200,4 +197,5 @@ def source_card(mid: str, c: dict) -> None:
 
 
 def streaming_text(placeholder, text: str, mid: str) -> None:
+    """The answer so far, with a cursor, while the model is still writing."""
     placeholder.markdown(answer_markdown(text, mid, 0) + " ▍")
