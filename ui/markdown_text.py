@@ -1,0 +1,94 @@
+"""Text made safe and readable for Streamlit's Markdown.
+
+No Streamlit here. Article text, titles, file names and messages are escaped
+with :func:`md_escape`; model answers keep their formatting but lose raw HTML,
+LaTeX and images, and their ``[n]`` markers link to the source entries
+(:func:`answer_markdown`); a cited passage is cut around its highlighted
+quote (:func:`highlighted_passage`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$:~=\"'^])")
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def md_escape(text: str, inline: bool = False) -> str:
+    """``text`` shown literally by Streamlit's Markdown: every Markdown, HTML,
+    LaTeX (``$``) and directive (``:``) character is backslash-escaped, and
+    line breaks are kept (``inline``: whitespace runs become one space, and
+    leading and trailing spaces are kept, for pieces of one paragraph)."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    if inline:
+        return re.sub(r"\s+", " ", escaped)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", escaped)]
+    return "\n\n".join("  \n".join(line.strip() for line in p.split("\n")) for p in paragraphs if p)
+
+
+def anchor_id(message_id: str, n: int) -> str:
+    """The element id of source entry ``n`` under the answer ``message_id``."""
+    return f"src-{message_id}-{n}"
+
+
+def answer_markdown(text: str, message_id: str, n_citations: int) -> str:
+    """A model's answer as Markdown: formatting kept, raw HTML and LaTeX shown as
+    text, and each valid ``[n]`` a link to its source entry below the answer."""
+    safe = str(text)
+    safe = re.sub(r"([\\<>&$])", r"\\\1", safe)  # no HTML, entities or LaTeX
+    safe = safe.replace("![", "!\\[")  # no images fetched from model output
+    safe = re.sub(r":([A-Za-z-]+)\[", r"\\:\1[", safe)  # no Streamlit colour directives
+
+    def link(match: re.Match) -> str:
+        n = int(match.group(1))
+        if 1 <= n <= n_citations:
+            return f"[\\[{n}\\]](#{anchor_id(message_id, n)})"
+        return match.group(0)
+
+    return _MARKER.sub(link, safe)
+
+
+def normalize_space(text: str) -> str:
+    """``text`` with every run of whitespace (no-break spaces too) as one space."""
+    return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
+
+
+def highlighted_passage(passage: str, quote: str, context_chars: int = 180) -> tuple[str, bool]:
+    """The passage as escaped Markdown with ``quote`` highlighted, cut to the
+    quote and up to ``context_chars`` around it. Returns (markdown, found)."""
+    text = normalize_space(passage)
+    q = normalize_space(quote)
+    start = text.find(q) if q else -1
+    if start < 0 and q:  # the model may have moved punctuation: try without the ends
+        core = q.strip(" .!?…\"'“”‘’")
+        start = text.find(core) if len(core) > 20 else -1
+        q = core if start >= 0 else q
+    if start < 0:
+        snippet = text if len(text) <= 2 * context_chars else text[: 2 * context_chars].rsplit(" ", 1)[0] + " …"
+        return md_escape(snippet), False
+    end = start + len(q)
+    lo = max(0, start - context_chars)
+    hi = min(len(text), end + context_chars)
+    if lo > 0:
+        lo = text.find(" ", lo) + 1 or lo
+    if hi < len(text):
+        cut = text.rfind(" ", end, hi)
+        hi = cut if cut > end else hi
+    before = ("… " if lo > 0 else "") + text[lo:start]
+    after = text[end:hi] + (" …" if hi < len(text) else "")
+    marked = f":orange-background[{md_escape(text[start:end], inline=True)}]"
+    return f"{md_escape(before, inline=True)}{marked}{md_escape(after, inline=True)}", True
+
+
+def format_date(value: str | None) -> str | None:
+    """An ISO date or timestamp as "5 Mar 2024" (None for nothing)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)[:10]
+    return moment.strftime("%-d %b %Y")
