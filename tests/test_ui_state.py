@@ -10,7 +10,7 @@ import pytest
 from rag.conversations import ConversationError, ConversationStore
 from ui.backends import session_key_env
 from ui.markdown_text import answer_markdown, highlighted_passage, md_escape
-from ui.messages import conversation_markdown, example_questions, history_for_answerer
+from ui.messages import conversation_markdown, error_record, example_questions, history_for_answerer
 from ui.uploads import safe_filename, save_uploads
 
 ARTICLE = b"A title\n\nThe harbour bridge repairs will cost two million dollars, the council said.\n"
@@ -146,6 +146,18 @@ def test_history_skips_failed_turns():
     ]
     assert history_for_answerer(messages) == [
         {"role": "user", "content": "q1", "standalone": "q1"}, {"role": "assistant", "content": "a1 [1]"}]
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("the embedding server returned 17-dimensional vectors; rebuild with `rag index build --full`",
+     "The embedding server returned 17-dimensional vectors; rebuild with `rag index build --full`."),
+    ("Could not connect to the chat server. Start it.", "Could not connect to the chat server. Start it."),
+    ("Is it down?", "Is it down?"),
+    ("  ", "The answer failed; try again."),
+])
+def test_error_record_reads_as_a_sentence(text, shown):
+    record = error_record("ab12", text)
+    assert record == {"role": "assistant", "id": "ab12", "error": True, "content": shown}
 
 
 def test_conversation_markdown_has_answers_and_sources():

@@ -22,7 +22,7 @@ from ui import components as ui
 from ui.backends import endpoint_of
 from ui.conversation import pick_example
 from ui.markdown_text import md_escape
-from ui.messages import answer_record, example_questions, history_for_answerer
+from ui.messages import answer_record, error_record, example_questions, history_for_answerer
 from ui.resources import session_chat_model
 from ui.search_panel import search_filters
 
@@ -65,12 +65,11 @@ def ask(question: str, settings: Settings, opened, store: ConversationStore) -> 
                     c["file"] = Path(article["path"]).name
             user["standalone"] = final.standalone_question
         except RagError as exc:
-            record = {"role": "assistant", "id": mid, "error": True, "content": str(exc)}
+            record = error_record(mid, str(exc))
         except Exception as exc:  # noqa: BLE001 - never a traceback on the page
             log.exception("answering failed")
-            record = {"role": "assistant", "id": mid, "error": True,
-                      "content": f"Something went wrong while answering ({type(exc).__name__}). "
-                                 "Try again; the server log has the details."}
+            record = error_record(mid, f"Something went wrong while answering ({type(exc).__name__}). "
+                                       "Try again; the server log has the details.")
         with placeholder.container():
             ui.answer_body(record)
     ss.messages = [*ss.messages, user, record]

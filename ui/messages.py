@@ -2,7 +2,8 @@
 
 No Streamlit here. An assistant message is a JSON-ready dict built from a
 :class:`rag.answer.Answer` (:func:`answer_record`); the answerer sees only the
-completed question/answer pairs (:func:`history_for_answerer`); the whole
+completed question/answer pairs (:func:`history_for_answerer`); a failed
+answer is a message that says so (:func:`error_record`); the whole
 conversation downloads as Markdown (:func:`conversation_markdown`); and the
 welcome page offers questions made from article titles (:func:`example_questions`).
 """
@@ -71,6 +72,20 @@ def answer_record(answer: Any, message_id: str) -> dict:
         "unsupported_citations": answer.unsupported_citations,
         "standalone_question": answer.standalone_question,
     }
+
+
+def error_record(message_id: str, text: str) -> dict:
+    """An assistant message (JSON-ready) for an answer that failed with ``text``.
+
+    Library messages are shown as sentences: some start in lower case (they
+    are also used after a prefix such as "error: "), so the first letter is
+    capitalised and a full stop added when there is no final punctuation.
+    """
+    text = str(text).strip() or "The answer failed; try again."
+    text = text[0].upper() + text[1:]
+    if text[-1] not in ".!?…":
+        text += "."
+    return {"role": "assistant", "id": message_id, "error": True, "content": text}
 
 
 def conversation_markdown(messages: Sequence[dict], title: str = "Conversation") -> str:
