@@ -2,8 +2,10 @@
 
 Each test builds a small index in ``tmp_path`` with the deterministic hashing
 embedder and answers with the extractive backend (no language model), or with
-the loopback OpenAI-protocol server for the backend switch. Settings reach the
-app the way they do in production: ``RAG_*`` environment variables.
+the loopback OpenAI-protocol server for the backend switch. The failing-backend
+tests at the end use an index built with the openai embedder against that
+server. Settings reach the app the way they do in production: ``RAG_*``
+environment variables.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -459,7 +462,7 @@ def assert_cited_answer(at: AppTest, served) -> None:
 
 @pytest.mark.parametrize("failure", FAILURES, ids=[f.id for f in FAILURES])
 def test_failing_backend_is_a_message_and_the_next_question_is_answered(served, monkeypatch, failure):
-    port = int(closed_port_url().rsplit(":", 1)[1].split("/")[0])
+    port = urlsplit(closed_port_url()).port
     chat = FakeOpenAIServer(port=port)  # nothing listens there until started
     served_env(served, monkeypatch, chat.base_url, *failure.env)
     try:
