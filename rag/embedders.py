@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.config import EmbeddingSettings
-from rag.errors import ConfigError, EmbedderError
+from rag.errors import ConfigError, EmbedderError, tries
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -187,7 +187,7 @@ class OpenAIEmbedder(Embedder):
             timeout=settings.timeout, max_retries=settings.max_retries,
         )
         self.model = settings.model
-        self.timeout, self.tries = settings.timeout, settings.max_retries + 1
+        self.timeout, self.attempts = settings.timeout, tries(settings.max_retries + 1)
         self.batch_size = settings.batch_size
         self.max_tokens = settings.max_tokens or 512
         self.dim = settings.dim or self._probe_dim()
@@ -201,7 +201,7 @@ class OpenAIEmbedder(Embedder):
         except openai.APITimeoutError as exc:
             raise EmbedderError(
                 f"the embedding server at {self.base_url} did not answer within {self.timeout:g} s "
-                f"({self.tries} tries); is it overloaded? Raise RAG_EMBEDDING__TIMEOUT") from exc
+                f"({self.attempts}); is it overloaded? Raise RAG_EMBEDDING__TIMEOUT") from exc
         except openai.APIConnectionError as exc:
             raise EmbedderError(
                 f"cannot reach the embedding server at {self.base_url}: is it running? "
@@ -209,7 +209,7 @@ class OpenAIEmbedder(Embedder):
         except openai.APIStatusError as exc:
             raise EmbedderError(
                 f"the embedding server at {self.base_url} answered HTTP {exc.status_code} for model "
-                f"{self.model} ({self.tries} tries); check the server's logs and try again") from exc
+                f"{self.model} ({self.attempts}); check the server's logs and try again") from exc
         rows = sorted(response.data, key=lambda d: d.index)
         if len(rows) != len(texts):
             raise EmbedderError(f"the embedding server returned {len(rows)} vectors for {len(texts)} texts")
@@ -228,7 +228,8 @@ class OpenAIEmbedder(Embedder):
         vectors = np.concatenate(parts)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise EmbedderError(
-                f"the embedding server returned {vectors.shape[-1]}-dimensional vectors but this "
+                f"the embedding server at {self.base_url} returned {vectors.shape[-1]}-dimensional vectors "
+                f"but this "
                 f"index uses {self.dim}; check RAG_EMBEDDING__MODEL, or rebuild with `rag index build --full`"
             )
         return self._check(vectors, len(texts))

@@ -42,3 +42,8 @@ class EmbedderError(RagError):
 
 class BackendError(RagError):
     """A chat model backend failed (connection, HTTP error, timeout...)."""
+
+
+def tries(count: int) -> str:
+    """``count`` attempts in words for a message: "1 try", "3 tries"."""
+    return f"{count} try" if count == 1 else f"{count} tries"

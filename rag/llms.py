@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rag.config import LLMSettings
-from rag.errors import BackendError, ConfigError
+from rag.errors import BackendError, ConfigError, tries
 
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
@@ -154,9 +154,8 @@ class OpenAIChatModel(ChatModel):
             except Exception as exc:  # noqa: BLE001 - connection dropped mid-stream
                 raise BackendError(
                     f"The answer was cut off: the connection to the chat server at "
-                    f"{self.base_url} broke mid-way ({self._scrub(type(exc).__name__)}: "
-                    f"{self._scrub(str(exc))}). Try again; if it keeps happening, check the "
-                    f"server's logs."
+                    f"{self.base_url} broke mid-way{self._cause(exc)}. Try again; if it keeps "
+                    f"happening, check the server's logs."
                 ) from None
         finally:
             response.close()
@@ -179,6 +178,14 @@ class OpenAIChatModel(ChatModel):
             text = text.replace(self._key, "***")
         return text
 
+    def _cause(self, exc: Exception) -> str:
+        """`` (Type: detail)`` for an unexpected error; nothing for a plain dropped connection."""
+        import openai
+
+        if isinstance(exc, openai.APIConnectionError):
+            return ""
+        return f" ({type(exc).__name__}: {self._scrub(str(exc))})"
+
     def _server_message(self, exc: Any) -> str:
         body = getattr(exc, "body", None)
         message = None
@@ -192,11 +199,11 @@ class OpenAIChatModel(ChatModel):
         import openai
 
         url = self.base_url
-        tries = self.settings.max_retries + 1
+        attempts = tries(self.settings.max_retries + 1)
         if isinstance(exc, openai.APITimeoutError):
             return BackendError(
                 f"The chat server at {url} did not answer within {self.settings.timeout:g} s "
-                f"({tries} tries) while {doing}. Is it overloaded? Raise RAG_LLM__TIMEOUT or use "
+                f"({attempts}) while {doing}. Is it overloaded? Raise RAG_LLM__TIMEOUT or use "
                 f"a smaller model."
             )
         if isinstance(exc, openai.APIConnectionError):
@@ -224,14 +231,14 @@ class OpenAIChatModel(ChatModel):
         if isinstance(exc, openai.RateLimitError):
             return BackendError(
                 f"The chat server at {url} is rate-limiting requests (HTTP 429) and still was "
-                f"after {tries} tries: {self._server_message(exc)}. Wait a little and ask "
+                f"after {attempts}: {self._server_message(exc)}. Wait a little and ask "
                 f"again, or raise RAG_LLM__MAX_RETRIES."
             )
         if isinstance(exc, openai.APIStatusError):
             if exc.status_code >= 500:
                 return BackendError(
-                    f"The chat server at {url} failed with HTTP {exc.status_code} after {tries} "
-                    f"tries while {doing}: {self._server_message(exc)}. Check the server's logs "
+                    f"The chat server at {url} failed with HTTP {exc.status_code} after {attempts} "
+                    f"while {doing}: {self._server_message(exc)}. Check the server's logs "
                     f"and try again."
                 )
             return BackendError(
