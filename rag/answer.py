@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import PurePath
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -302,8 +303,9 @@ class Answerer:
         if not strip_markers(cited.text).strip():
             # A reply of bare markers ("[1]") says nothing: neither an answer nor a refusal.
             raise BackendError(
-                f"The model {model.model!r} replied with no answer text, only {raw.strip()[:40]!r}. "
-                "Ask again, rephrase the question, or try another model.")
+                f"The model {PurePath(str(model.model)).name!r} replied with no answer text, only "
+                f"{raw.strip()[:40]!r}; small models do this most often when the passages do not "
+                "answer the question. Rephrase the question, or try another model.")
         refused = is_refusal(cited.text)
         timings["total_ms"] = ms()
         yield Answer(text=cited.text, citations=cited.citations, passages=given, refused=refused,

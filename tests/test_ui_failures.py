@@ -61,7 +61,7 @@ FAILURES = [
     Failure("empty-reply", lambda chat, emb: chat.script_empty_reply(),
             ("returned an empty reply", "try another model"), chat_requests=1),
     Failure("bare-citation-marker", lambda chat, emb: chat.script_reply("[1]"),
-            ("replied with no answer text", "Ask again"), chat_requests=1),
+            ("replied with no answer text", "Rephrase the question"), chat_requests=1),
     Failure("embedding-wrong-dimension", lambda chat, emb: emb.script_wrong_dim(17),
             ("17-dimensional vectors", "this index uses 32", "rebuild"), chat_requests=0),
 ]
