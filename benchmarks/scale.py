@@ -1,6 +1,6 @@
 """Build a large generated corpus and report time, memory, size and search latency.
 
-    python benchmarks/scale.py [--articles 20000] [--embedder hashing|sentence-transformers]
+    python benchmarks/scale.py [--articles 20000] [--embedder hashing|hashing-384|sentence-transformers]
                                [--seed 0] [--queries 200] [--workdir DIR] [--keep]
 
 Articles are made by recombining paragraphs of the MultiHop-RAG corpus
@@ -128,13 +128,21 @@ def edit_share(folder: Path, share: float) -> int:
     return edited
 
 
+def embedding(name: str) -> dict:
+    """Embedding settings for ``--embedder``: ``hashing-384`` is the hashing
+    embedder with 384-dimensional vectors, MiniLM's width, so that search
+    costs what it would with MiniLM vectors without hours of embedding."""
+    backend, _, dim = name.partition("-")
+    return {"backend": name} if backend != "hashing" else {"backend": "hashing", "dim": int(dim or 256)}
+
+
 def build_step(index: Path, articles: Path, embedder_name: str) -> None:
     """One build in this (fresh) process; print its time and memory as JSON."""
     from rag.config import load_settings
     from rag.embedders import make_embedder
     from rag.indexing import build_index
 
-    settings = load_settings(index_dir=index, embedding={"backend": embedder_name})
+    settings = load_settings(index_dir=index, embedding=embedding(embedder_name))
     embedder = make_embedder(settings.embedding)
     embedder.embed(["warm up"])
     gc.collect()
@@ -164,7 +172,7 @@ def serve_step(index: Path, embedder_name: str, n_queries: int) -> None:
     from rag.config import load_settings
     from rag.indexing import open_index
 
-    settings = load_settings(index_dir=index, embedding={"backend": embedder_name})
+    settings = load_settings(index_dir=index, embedding=embedding(embedder_name))
     rss_before = status_kb("VmRSS")
     t0 = time.perf_counter()
     opened = open_index(settings)
@@ -197,7 +205,7 @@ def main() -> None:
         return serve_step(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=20_000)
-    parser.add_argument("--embedder", default="hashing", choices=["hashing", "sentence-transformers"])
+    parser.add_argument("--embedder", default="hashing", choices=["hashing", "hashing-384", "sentence-transformers"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus.json")
