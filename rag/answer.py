@@ -299,7 +299,7 @@ class Answerer:
             pieces.append(delta)
             yield delta
         raw = "".join(pieces)
-        cited = process_citations(raw, given)
+        cited = process_citations(raw, given, question=standalone)
         if not strip_markers(cited.text).strip():
             # A reply of bare markers ("[1]") says nothing: neither an answer nor a refusal.
             raise BackendError(

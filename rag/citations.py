@@ -262,19 +262,27 @@ def _claims(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def process_citations(text: str, passages: Sequence[Any], threshold: float = SUPPORT_THRESHOLD) -> CitedText:
+def process_citations(text: str, passages: Sequence[Any], threshold: float = SUPPORT_THRESHOLD,
+                      question: str | None = None) -> CitedText:
     """Drop, renumber and check the citations of ``text`` against ``passages``
-    (numbered 1..n in the order given; objects like :class:`rag.chunking.Passage`)."""
+    (numbered 1..n in the order given; objects like :class:`rag.chunking.Passage`).
+
+    A claim with no content words of its own, such as a bare "No [1][2]." to
+    a yes/no ``question``, is a verdict on the question: it is checked as the
+    question's words (do the cited passages cover what was asked?), since
+    "No" alone can be neither found in a passage nor missing from it.
+    """
     new_text, picked, dropped, raw = renumber(text, len(passages))
     texts = [_passage_text(passages[i]) for i in picked]
     claims_by_n: dict[int, list[Claim]] = {n: [] for n in range(1, len(picked) + 1)}
     unsupported = 0
     for claim, numbers in _claims(new_text):
         cited = sorted(set(numbers))
+        checked = f"{question} {claim}" if question and not content_terms(claim) else claim
         union = "\n".join(texts[n - 1] for n in cited)
-        together = support_score(claim, union)
+        together = support_score(checked, union)
         for n in cited:
-            alone = support_score(claim, texts[n - 1])
+            alone = support_score(checked, texts[n - 1])
             ok = alone >= threshold if len(cited) == 1 else (together >= threshold and alone >= threshold / 2)
             unsupported += not ok
             claims_by_n[n].append(Claim(claim, round(alone if len(cited) == 1 else together, 3), ok))

@@ -137,3 +137,16 @@ def test_marker_opening_a_line_labels_what_follows():
     cited = process_citations("Here is what I found:\n\n[1] Stock markets in Tokyo fell sharply.", [TOKYO])
     assert cited.citations[0].claims[0].text == "Stock markets in Tokyo fell sharply."
     assert cited.citations[0].supported
+
+
+def test_bare_verdict_is_checked_as_the_question():
+    about_tokyo = "Did stock markets in Tokyo fall after the central bank raised interest rates?"
+    assert process_citations("No [1].", [TOKYO], question=about_tokyo).citations[0].supported
+    # The same verdict citing a passage that is not about what was asked stays flagged.
+    wrong = process_citations("No [1].", [PARIS], question=about_tokyo)
+    assert not wrong.citations[0].supported and wrong.unsupported == 1
+    # Without the question there is nothing to check: flagged, never shown as supported.
+    assert not process_citations("No [1].", [TOKYO]).citations[0].supported
+    # A claim with words of its own is checked on them, not on the question.
+    own = process_citations("Paris is the capital of France [1].", [TOKYO], question=about_tokyo)
+    assert not own.citations[0].supported
