@@ -12,7 +12,8 @@ from rag.config import EmbeddingSettings, Settings
 from rag.embedders import Embedder, make_embedder
 from rag.manifest import read_manifest
 from rag.retrieval import Retriever
-from rag.store import IndexSnapshot, IndexStore, Progress, SyncReport
+from rag.snapshot import IndexSnapshot
+from rag.store import IndexStore, Progress, SyncReport
 
 
 def build_index(

@@ -20,7 +20,7 @@ from rag.chunking import Passage
 from rag.config import RetrievalSettings
 from rag.embedders import Embedder
 from rag.query_hints import QueryHints, query_hints
-from rag.store import IndexSnapshot
+from rag.snapshot import IndexSnapshot
 
 
 @dataclass
