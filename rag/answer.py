@@ -52,9 +52,9 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import PurePath
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np

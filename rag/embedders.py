@@ -229,8 +229,8 @@ class OpenAIEmbedder(Embedder):
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise EmbedderError(
                 f"the embedding server at {self.base_url} returned {vectors.shape[-1]}-dimensional vectors "
-                f"but this "
-                f"index uses {self.dim}; check RAG_EMBEDDING__MODEL, or rebuild with `rag index build --full`"
+                f"but this index uses {self.dim}; check RAG_EMBEDDING__MODEL, or rebuild with "
+                "`rag index build --full`"
             )
         return self._check(vectors, len(texts))
 
