@@ -210,6 +210,11 @@ class FakeOpenAIServer:
         with self._lock:
             return len(self._queues[endpoint])
 
+    def chat_requests(self) -> list[RecordedRequest]:
+        """The recorded requests to ``/chat/completions``, in order (retries included)."""
+        with self._lock:
+            return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
     def clear(self) -> None:
         """Drop queued actions and recorded requests."""
         with self._lock:

@@ -7,7 +7,6 @@ from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
 
 import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -57,10 +56,6 @@ The Eiffel Tower was finished in 1889 for the World's Fair and remains the city'
 
 VICTORY_Q = "What does Ukraine's victory plan ask the West for?"
 OFF_TOPIC_Q = "Xylophone quokka marmalade zeppelin?"
-
-
-def chat_requests(srv):
-    return [r for r in srv.requests if r.path.endswith("/chat/completions")]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +115,7 @@ def test_markers_dropped_renumbered_and_mapped(answerer, server):
     timings = answer.timings
     assert 0 <= timings["retrieval_ms"] <= timings["first_token_ms"] <= timings["total_ms"]
     # The model saw the numbered passages with title, source and date.
-    (request,) = chat_requests(server)
+    (request,) = server.chat_requests()
     system, user = request.body["messages"]
     assert system["content"] == SYSTEM_PROMPT
     assert user["content"].count("\n[") >= 1 and "[1] " in user["content"]
@@ -139,7 +134,7 @@ def test_first_question_is_not_rewritten(answerer, server):
     server.script_reply("Answer [1].")
     answer = answerer.answer("And what did Moscow say about it?")
     assert answer.standalone_question == "And what did Moscow say about it?"
-    assert len(chat_requests(server)) == 1
+    assert len(server.chat_requests()) == 1
 
 
 def test_followup_rewrite_is_used_for_retrieval(answerer, server):
@@ -150,7 +145,7 @@ def test_followup_rewrite_is_used_for_retrieval(answerer, server):
     answer = answerer.answer("And what about them?", history)
     assert answer.standalone_question == rewrite
     assert answer.passages[0].title.startswith("Tokyo stocks")  # retrieved with the rewrite
-    rewrite_request, answer_request = chat_requests(server)
+    rewrite_request, answer_request = server.chat_requests()
     transcript = rewrite_request.body["messages"][-1]["content"]
     assert VICTORY_Q in transcript and "And what about them?" in transcript
     assert "[1]" not in transcript  # markers of earlier answers are not shown
@@ -162,7 +157,7 @@ def test_self_contained_question_with_history_is_not_rewritten(answerer, server)
     question = "Why did stock markets in Tokyo fall sharply on Monday?"
     server.script_reply("Because of interest rates [1].")
     answer = answerer.answer(question, history)
-    assert answer.standalone_question == question and len(chat_requests(server)) == 1
+    assert answer.standalone_question == question and len(server.chat_requests()) == 1
 
 
 def test_refusal_without_calling_the_model(answerer, server):
@@ -170,7 +165,7 @@ def test_refusal_without_calling_the_model(answerer, server):
     answer = answer_of(items)
     assert answer.refused and answer.refusal_reason == "no_evidence"
     assert answer.citations == [] and answer.passages == []
-    assert chat_requests(server) == []
+    assert server.chat_requests() == []
     assert answer.relevance["coverage"] == 0.0
     assert items[0] == answer.text
 
@@ -181,7 +176,7 @@ def test_explicit_relevance_threshold(answerer, server):
         answer = answerer.answer(VICTORY_Q)
     finally:
         answerer.settings.answer.min_relevance = 0.0
-    assert answer.refused and answer.refusal_reason == "no_evidence" and chat_requests(server) == []
+    assert answer.refused and answer.refusal_reason == "no_evidence" and server.chat_requests() == []
 
 
 def test_model_saying_it_cannot_answer_is_a_refusal(answerer, server):

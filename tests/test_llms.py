@@ -11,7 +11,6 @@ import importlib.util
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -67,10 +66,6 @@ def openai_settings(srv_or_url, **kw) -> LLMSettings:
     return LLMSettings(backend="openai", base_url=url, api_key_env=KEY_ENV, **kw)
 
 
-def chat_requests(srv):
-    return [r for r in srv.requests if r.path.endswith("/chat/completions")]
-
-
 # -- OpenAI-compatible backend ---------------------------------------------------------
 
 
@@ -81,7 +76,7 @@ def test_openai_streams_and_completes(server, key):
     assert len(deltas) > 1 and all(isinstance(d, str) for d in deltas)
     assert "".join(deltas) == "Paris is the capital [1]."
     assert model.complete(MESSAGES, max_tokens=7) == "Plain reply."
-    first, second = chat_requests(server)
+    first, second = server.chat_requests()
     assert first.body["stream"] is True and first.body["model"] == "fake-chat"
     assert first.body["messages"] == MESSAGES and first.body["max_tokens"] == 50
     assert second.body["max_tokens"] == 7
@@ -129,7 +124,7 @@ def test_openai_500_bounded_retries(server, key):
     server.script_error(500, retry_after=0.01, times=10)
     with pytest.raises(BackendError, match="HTTP 500 after 3 tries"):
         OpenAIChatModel(openai_settings(server, model="m", max_retries=2)).complete(MESSAGES)
-    assert len(chat_requests(server)) == 3
+    assert len(server.chat_requests()) == 3
 
 
 def test_openai_429_retry_after_then_success(server, key):
@@ -139,7 +134,7 @@ def test_openai_429_retry_after_then_success(server, key):
     t0 = time.monotonic()
     assert model.complete(MESSAGES) == "after waiting"
     assert time.monotonic() - t0 >= 0.15
-    assert len(chat_requests(server)) == 2
+    assert len(server.chat_requests()) == 2
 
 
 def test_openai_429_exhausted(server, key):

@@ -8,16 +8,16 @@ no traceback, and the next question of the same session is answered normally.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 
 pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from rag.config import load_settings  # noqa: E402
 from rag.indexing import build_index  # noqa: E402
+from tests.backend_failures import CONNECTION_REFUSED, FAILURES, LIMITS  # noqa: E402
 from tests.openai_server import FakeOpenAIServer, closed_port_url  # noqa: E402
 from tests.ui_apptest_helpers import (  # noqa: E402
     QUESTION, SEED_TITLE, app, ask, clear_streamlit_caches, no_exceptions, rag_env, saved, texts, write_articles)
@@ -33,67 +33,26 @@ def _fresh_caches():
 GOOD_REPLY = "The victory plan asks the West for long-range weapons [1]."
 
 
-@dataclass(frozen=True)
-class Failure:
-    """One way a backend fails, and what the page must say about it."""
-
-    id: str
-    script: Callable[[FakeOpenAIServer, FakeOpenAIServer], None]  # (chat server, embedding server)
-    words: tuple[str, ...]  # each must be in the message (case-insensitive)
-    chat_requests: int  # requests the chat server got for the failed question: retries are bounded
-    chat_up: bool = True  # False: nothing listens at the chat URL until the next question
-    env: tuple[tuple[str, str], ...] = ()
-
-
-FAILURES = [
-    Failure("connection-refused", lambda chat, emb: None,
-            ("Could not connect to the chat server at http://127.0.0.1:", "is the server running"),
-            chat_requests=0, chat_up=False),
-    Failure("timeout", lambda chat, emb: chat.script_delay(5.0),
-            ("did not answer within 1 s", "RAG_LLM__TIMEOUT"), chat_requests=1,
-            env=(("LLM__TIMEOUT", "1"), ("LLM__MAX_RETRIES", "0"))),
-    Failure("http-500", lambda chat, emb: chat.script_error(500, times=2),
-            ("failed with HTTP 500 after 2 tries", "Scripted error 500", "try again"), chat_requests=2),
-    Failure("rate-limited", lambda chat, emb: chat.script_rate_limit(retry_after=0.1, times=2),
-            ("rate-limiting requests (HTTP 429)", "after 2 tries", "ask again"), chat_requests=2),
-    Failure("stream-cut", lambda chat, emb: chat.script_cut_stream("The victory plan asks", after_chunks=2),
-            ("The answer was cut off", "try again"), chat_requests=1),
-    Failure("empty-reply", lambda chat, emb: chat.script_empty_reply(),
-            ("returned an empty reply", "try another model"), chat_requests=1),
-    Failure("bare-citation-marker", lambda chat, emb: chat.script_reply("[1]"),
-            ("replied with no answer text", "Rephrase the question"), chat_requests=1),
-    Failure("embedding-wrong-dimension", lambda chat, emb: emb.script_wrong_dim(17),
-            ("17-dimensional vectors", "this index uses 32", "rebuild"), chat_requests=0),
-]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """An index built with the openai embedder against a loopback server that stays up."""
     tmp = tmp_path_factory.mktemp("served")
     articles = write_articles(tmp)
     with FakeOpenAIServer(dim=32) as embeddings:
-        embedding = {"backend": "openai", "base_url": embeddings.base_url, "model": "fake-embed",
-                     "dim": "32", "max_retries": "0"}
+        embedding = {"backend": "openai", "base_url": embeddings.base_url, "model": "fake-embed", "dim": "32"}
         build_index(load_settings(index_dir=tmp / "index", articles_dir=articles, embedding=embedding,
                                   llm={"backend": "extractive"}))
         yield {"articles": articles, "index": tmp / "index", "tmp": tmp, "embeddings": embeddings,
                "embedding": embedding}
 
 
-def served_env(served, monkeypatch, chat_url: str, *extra: tuple[str, str]) -> None:
+def served_env(served, monkeypatch, chat_url: str) -> None:
     """The app set to the served index and the openai chat backend at ``chat_url``."""
     served["embeddings"].clear()
     values = {f"EMBEDDING__{k.upper()}": v for k, v in served["embedding"].items()}
-    values.update(LLM__BACKEND="openai", LLM__BASE_URL=chat_url, LLM__MODEL="fake-chat", LLM__TIMEOUT="5",
-                  LLM__MAX_RETRIES="1")
-    values.update(extra)
+    values.update(LLM__BACKEND="openai", LLM__BASE_URL=chat_url, LLM__MODEL="fake-chat", **LIMITS)
     rag_env(monkeypatch, served["tmp"], INDEX_DIR=str(served["index"]), ARTICLES_DIR=str(served["articles"]),
             **values)
-
-
-def chat_requests(server: FakeOpenAIServer) -> int:
-    return sum(r.path.endswith("/chat/completions") for r in server.requests)
 
 
 def assert_cited_answer(at: AppTest, served) -> None:
@@ -105,11 +64,11 @@ def assert_cited_answer(at: AppTest, served) -> None:
     assert "long-range weapons" in texts(at) and SEED_TITLE in texts(at)
 
 
-@pytest.mark.parametrize("failure", FAILURES, ids=[f.id for f in FAILURES])
+@pytest.mark.parametrize("failure", [CONNECTION_REFUSED, *FAILURES], ids=lambda f: f.name)
 def test_failing_backend_is_a_message_and_the_next_question_is_answered(served, monkeypatch, failure):
     port = urlsplit(closed_port_url()).port
     chat = FakeOpenAIServer(port=port)  # nothing listens there until started
-    served_env(served, monkeypatch, chat.base_url, *failure.env)
+    served_env(served, monkeypatch, chat.base_url)
     try:
         if failure.chat_up:
             chat.start()
@@ -124,7 +83,7 @@ def test_failing_backend_is_a_message_and_the_next_question_is_answered(served, 
             assert words.lower() in message.lower(), message
         assert message[0].isupper() and message.rstrip()[-1] in ".!?", message  # a sentence
         assert "Traceback" not in texts(at) and "Something went wrong" not in message
-        assert chat_requests(chat) == failure.chat_requests
+        assert len(chat.chat_requests()) == failure.chat_requests
         assert saved(served, at)[-1]["error"] is True
 
         if not failure.chat_up:  # the server comes back
@@ -148,4 +107,4 @@ def test_one_rate_limited_request_is_retried_and_answered(served, monkeypatch):
         at = ask(at, QUESTION)
         assert_cited_answer(at, served)
         assert not at.main.error
-        assert chat_requests(chat) == 2  # the 429, then the retry after retry-after
+        assert len(chat.chat_requests()) == 2  # the 429, then the retry after retry-after
