@@ -23,10 +23,6 @@ import yaml
 from rag.errors import ArticleError
 from rag.records import TITLE_KEYS, Skip, article_fields, jsonable, lookup, type_name
 
-# Re-exported: callers import these from rag.articles.
-from rag.cleaning import clean_body  # noqa: F401
-from rag.records import normalise_date  # noqa: F401
-
 
 @dataclass(frozen=True)
 class Article:

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from rag import articles
-from rag.articles import article_id_for, clean_body, load_path, load_paths, normalise_date
+from rag.articles import article_id_for, load_path, load_paths
+from rag.cleaning import clean_body
+from rag.records import normalise_date
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "articles"
