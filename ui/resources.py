@@ -34,13 +34,14 @@ def cached_embedder(embedding_json: str):
 
 
 @st.cache_resource(max_entries=3, show_spinner="Opening the index…")
-def cached_index(version: str, index_dir: str, embedding_json: str, settings_json: str):
-    """The opened index for one published version: a rebuild publishes a new
-    version name, so the next run of every session opens the new one."""
+def cached_index(version: str, settings_json: str):
+    """The opened index for one published version of the index folder in
+    ``settings_json``: a rebuild publishes a new version name, so the next run
+    of every session opens the new one."""
     from rag.indexing import open_index
 
     settings = Settings.model_validate_json(settings_json)
-    return open_index(settings, embedder=cached_embedder(embedding_json))
+    return open_index(settings, embedder=cached_embedder(settings.embedding.model_dump_json()))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the chat model…")
@@ -54,9 +55,9 @@ def cached_chat_model(llm_json: str):
 def session_chat_model(settings: Settings):
     """The chat model for this session; a typed API key makes a private one."""
     key: SecretStr | None = ss.get("_api_key")
-    if key is None or settings.llm.backend != "openai":
-        return cached_chat_model(settings.llm.model_dump_json())
     fingerprint = settings.llm.model_dump_json()
+    if key is None or settings.llm.backend != "openai":
+        return cached_chat_model(fingerprint)
     held = ss.get("_keyed_model")
     if held and held[0] == fingerprint:
         return held[1]
@@ -76,8 +77,7 @@ def open_current_index(settings: Settings):
     try:
         version = IndexStore(settings.index_dir).current_folder().name
         scope = settings.model_dump(include={"index_dir", "embedding", "retrieval", "chunking"})
-        return cached_index(version, str(settings.index_dir), settings.embedding.model_dump_json(),
-                            Settings.model_validate(scope).model_dump_json()), None
+        return cached_index(version, Settings.model_validate(scope).model_dump_json()), None
     except IndexMissingError:
         return None, "missing"
     except RagError as exc:
