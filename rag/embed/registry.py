@@ -1,0 +1,36 @@
+"""Embedders by name: a lazy ``"module:Class"`` registry.
+
+A backend's module (and its heavy imports: torch, openai) is loaded only when
+it is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from rag.config import EmbeddingSettings
+from rag.embed.base import Embedder
+from rag.errors import ConfigError
+
+EMBEDDERS: dict[str, str] = {
+    "sentence-transformers": "rag.embed.sentence_transformer:SentenceTransformerEmbedder",
+    "hashing": "rag.embed.hashing:HashingEmbedder",
+    "openai": "rag.embed.openai_compatible:OpenAIEmbedder",
+}
+
+
+def embedder_class(backend: str) -> type[Embedder]:
+    """The class registered for ``backend``."""
+    target = EMBEDDERS.get(backend)
+    if target is None:
+        raise ConfigError(
+            f"unknown embedding backend {backend!r} (RAG_EMBEDDING__BACKEND); "
+            f"choose one of: {', '.join(EMBEDDERS)}"
+        )
+    module_name, _, class_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def make_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The embedder the settings name."""
+    return embedder_class(settings.backend)(settings)
