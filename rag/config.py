@@ -34,7 +34,10 @@ class EmbeddingSettings(BaseModel):
     max_tokens: int | None = None  # openai backend: the model's window
     batch_size: int = 64
     timeout: float = 60.0
-    max_retries: int = 2
+    max_retries: int = 2  # per batch request
+    # openai backend: batch requests in flight at once (several embedding
+    # servers behind a load balancer stay busy); 1 sends them one by one.
+    concurrency: int = Field(4, ge=1, le=64)
 
 
 class ChunkingSettings(BaseModel):

@@ -285,6 +285,7 @@ class IndexStore:
         progress("embedding", 0, len(passages))
         # Similar lengths in a batch waste less padding: embed in length order.
         order = np.argsort([len(p.header) + len(p.text) for p in passages], kind="stable")
+        batch_size = max(batch_size, embedder.call_size)  # enough for all of a concurrent embedder's requests
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
             out[rows] = embedder.embed([passages[i].full_text for i in rows])
