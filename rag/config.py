@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import (
@@ -38,6 +38,22 @@ class EmbeddingSettings(BaseModel):
     # openai backend: batch requests in flight at once (several embedding
     # servers behind a load balancer stay busy); 1 sends them one by one.
     concurrency: int = Field(4, ge=1, le=64)
+
+
+class StoreSettings(BaseModel):
+    """Where passages are stored and searched (docs/scale.md)."""
+
+    backend: Literal["faiss", "qdrant"] = "faiss"
+    # qdrant: a server or cluster, e.g. http://qdrant.internal:6333; unset: local mode in ``path``.
+    url: str | None = None
+    # qdrant local mode: the folder (default: <index_dir>/qdrant). One process at a time.
+    path: Path | None = None
+    # qdrant: the environment variable that holds the API key of ``url``; the key
+    # is sent to that url only, never to another server.
+    api_key_env: str | None = None
+    # qdrant: the alias that publishes a version, and the prefix of its collections.
+    collection_prefix: str = Field("rag", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
+    timeout: float = 30.0
 
 
 class ChunkingSettings(BaseModel):
@@ -112,6 +128,7 @@ class Settings(BaseSettings):
     # Seconds a build waits for another build's lock before giving up.
     lock_timeout: float = 0.0
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
