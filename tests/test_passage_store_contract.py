@@ -117,7 +117,7 @@ def _everything(store: PassageStore) -> tuple:
     try:
         ids = [h[0] for h in snapshot.passage_hashes()]
         passages = [(p.id, p.text, p.header, p.start, p.end) for p in snapshot.fetch(ids)]
-        return passages, snapshot.vectors(ids), snapshot.lexical_search("harbour profit 33", 5).ids
+        return passages, snapshot.embeddings(ids), snapshot.lexical_search("harbour profit 33", 5).ids
     finally:
         snapshot.close()
 
@@ -135,8 +135,8 @@ class TestPassageStoreContract:
 
     def test_fetch_returns_passages_with_their_article(self, store, published):
         assert store.exists()
-        assert published.count() == len(published) == 7
-        assert published.manifest["counts"] == {"articles": 5, "passages": 7}
+        assert published.count() == len(published) == 6
+        assert published.manifest["counts"] == {"articles": 5, "passages": 6}
         assert published.manifest["embedder"]["id"] == published.embedder_id == EMBEDDER.model_id
         assert published.version == store.published_version()
         got = published.fetch(["b:0", "a:1", "a:0"])
@@ -158,7 +158,7 @@ class TestPassageStoreContract:
         assert len(hits) == 3 and hits.ids[0] == "c:0"
         assert hits.scores[0] == pytest.approx(1.0, abs=1e-5)
         assert list(hits.scores) == sorted(hits.scores, reverse=True)
-        assert len(published.dense_search(query, 50)) == 7
+        assert len(published.dense_search(query, 50)) == 6
 
     def test_lexical_search_ranks_by_bm25(self, published):
         hits = published.lexical_search("striker contract", 5)
@@ -224,10 +224,10 @@ class TestPassageStoreContract:
         assert len(set(facts.positions.tolist())) == len(ids)
         assert facts.positions[4] < facts.positions[1]  # an article's passages in ordinal order
         expected = {p.id: v for p, v in zip(all_passages(), vectors_of(all_passages()))}
-        got = published.vectors(ids)
+        got = published.embeddings(ids)
         assert got.shape == (6, EMBEDDER.dim) and got.dtype == np.float32
         assert np.allclose(got, np.stack([expected[i] for i in ids]), atol=1e-6)
-        assert published.vectors([]).shape == (0, EMBEDDER.dim)
+        assert published.embeddings([]).shape == (0, EMBEDDER.dim)
 
     def test_articles_sources_and_titles(self, published):
         assert published.list_sources() == ["Coast Herald", "Sports Daily", "Tech Wire", "coast herald"]
@@ -255,22 +255,22 @@ class TestPassageStoreContract:
         new_a0 = passages_of(ARTICLES[0], ["The harbour bridge closed again for a week of repairs."])[0]
         late = Article(id="f", title="Late news", body="-", source="Tech Wire", published_at="2024-01-05")
         with store.begin(MANIFEST) as draft:
-            assert draft.previous is not None and draft.previous.count() == 7
-            assert draft.count() == 7  # a copy of the published version
+            assert draft.previous is not None and draft.previous.count() == 6
+            assert draft.count() == 6  # a copy of the published version
             draft.delete(["b:0", "missing:3"])
             draft.delete_articles(["c", "missing"])
             draft.write_articles([late])
             fresh = [new_a0] + passages_of(late, ["The late story about quarterly profit."])
             draft.write(fresh, vectors_of(fresh))
-            assert draft.count() == 6  # a:0 replaced, a:1, d:0, e:0, f:0
+            assert draft.count() == 5  # a:0 replaced, a:1, d:0, e:0, f:0
             mid = store.open()  # readers still see the published version
-            assert mid.version == before and mid.count() == 7
+            assert mid.version == before and mid.count() == 6
             mid.close()
             draft.publish()
         after = store.open()
         try:
-            assert after.version != before and after.count() == 6
-            assert after.manifest["counts"] == {"articles": 5, "passages": 6}
+            assert after.version != before and after.count() == 5
+            assert after.manifest["counts"] == {"articles": 5, "passages": 5}
             assert after.article("c") is None and after.article("f")["title"] == "Late news"
             assert after.fetch(["a:0"])[0].text == new_a0.text
             assert after.fetch(["a:1"])[0].text == TEXTS["a"][1]  # untouched passages are kept
@@ -280,7 +280,7 @@ class TestPassageStoreContract:
                 after.fetch(["c:0"])
             assert after.lexical_search("striker", 5).ids == []
             assert after.dense_search(vectors_of([new_a0])[0], 1).ids == ["a:0"]
-            assert np.allclose(after.vectors(["a:0"]), vectors_of([new_a0]), atol=1e-6)
+            assert np.allclose(after.embeddings(["a:0"]), vectors_of([new_a0]), atol=1e-6)
             assert "Tech Wire" in after.list_sources()
             # The snapshot opened before the publish keeps answering from its version.
             assert published.fetch(["b:0"])[0].text == TEXTS["b"][0]
@@ -298,7 +298,7 @@ class TestPassageStoreContract:
                 raise RuntimeError("embedding failed")
         again = store.open()
         try:
-            assert again.version == before and again.count() == 7
+            assert again.version == before and again.count() == 6
         finally:
             again.close()
 
@@ -339,11 +339,11 @@ class TestPassageStoreContract:
         replacement = passages_of(ARTICLES[3], ["Snow, not a storm, closed the schools."])
         with store.begin(MANIFEST) as draft:
             draft.write(replacement, vectors_of(replacement))
-            assert draft.count() == 7
+            assert draft.count() == 6
             draft.publish()
         snapshot = store.open()
         try:
-            assert snapshot.count() == 7 and snapshot.fetch(["d:0"])[0].text.startswith("Snow")
+            assert snapshot.count() == 6 and snapshot.fetch(["d:0"])[0].text.startswith("Snow")
             assert snapshot.lexical_search("snow", 3).ids == ["d:0"]
         finally:
             snapshot.close()
@@ -353,9 +353,10 @@ class TestPassageStoreContract:
             store.open(embedder_id="hashing/words-32")
 
     def test_info_is_cheap_and_names_the_version(self, store, published):
+        assert store.location
         info = store.info()
-        assert info["counts"] == {"articles": 5, "passages": 7}
-        assert info["size_bytes"] > 0 and info["path"]
+        assert info["counts"] == {"articles": 5, "passages": 6}
+        assert info["size_bytes"] > 0 and info["path"] and info["version"] == published.version
 
     def test_sync_builds_through_the_interface(self, tmp_path, impl):
         """The build (rag.index.sync) uses only the interface: an incremental build of an
