@@ -24,6 +24,7 @@ in ``tests/test_passage_store_contract.py``.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,12 @@ import numpy as np
 from rag.types import Article, Passage, SearchFilters
 
 __all__ = ["Hits", "PassageDraft", "PassageFacts", "PassageSnapshot", "PassageStore", "SearchFilters",
-           "StoredArticle"]
+           "StoredArticle", "extra_json"]
+
+
+def extra_json(article: Article) -> str:
+    """An article's extra fields as stored: JSON text (compared as text by a build)."""
+    return json.dumps(article.extra, default=str)
 
 
 @dataclass
@@ -68,7 +74,7 @@ class StoredArticle:
     """The stored state of an article that a build compares against the files.
 
     ``content_hash`` covers what goes into passages; ``path`` and ``extra``
-    (JSON text) are kept too, so a moved file or changed extra fields are
+    (JSON text, :func:`extra_json`) are kept too, so a moved file or changed extra fields are
     published without re-embedding anything.
     """
 
@@ -123,7 +129,7 @@ class PassageSnapshot(ABC):
         """Article id, source, date and position of each passage of ``ids``, in order."""
 
     @abstractmethod
-    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+    def embeddings(self, ids: Sequence[str]) -> np.ndarray:
         """The stored unit vectors of ``ids``, shape (len(ids), dim), float32."""
 
     # reading ---------------------------------------------------------------
@@ -213,6 +219,9 @@ class PassageDraft(ABC):
 class PassageStore(ABC):
     """Where the published version of the passages lives, and the one build that may replace it."""
 
+    location: str
+    """Where the store lives, as a person would name it in a message (a folder, a URL)."""
+
     @abstractmethod
     def exists(self) -> bool:
         """True when a version has been published."""
@@ -242,5 +251,5 @@ class PassageStore(ABC):
 
     @abstractmethod
     def info(self) -> dict:
-        """The published version's manifest, where it lives (``path``) and its size
-        (``size_bytes``), read cheaply."""
+        """The published version's manifest, where it lives (``path``), its name
+        (``version``) and its size (``size_bytes``), read cheaply."""

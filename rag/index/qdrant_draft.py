@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.index.passage_store import PassageDraft
-from rag.index.rows import extra_json  # TODO-merge: rag.index.passage_store
+from rag.index.passage_store import PassageDraft, extra_json
 from rag.index.qdrant_schema import (
     ORDINAL_BITS,
     ROLES,
