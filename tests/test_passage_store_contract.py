@@ -22,6 +22,7 @@ from rag.errors import IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.index.passage_store import PassageStore
 from rag.index.qdrant_store import QdrantStore
 from rag.index.store import IndexStore
+from rag.index.sync import sync
 from rag.ingest.chunking import Chunker
 from rag.types import Article, Passage, SearchFilters
 

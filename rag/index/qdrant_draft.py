@@ -11,8 +11,11 @@ and the next publish deletes them.
 BM25 needs the average document length. A draft that copies a version keeps
 that version's average while it writes (so new and old points are weighted
 alike) and keeps the exact token totals; at publish, when the average has moved
-by more than ``AVGDL_DRIFT`` (or the draft started empty), every sparse vector
-is recomputed with the exact average, as the embedded store's BM25 would be.
+by more than the store's ``avgdl_tolerance`` (a fraction; 0 by default), or the
+draft started empty, every sparse vector is recomputed with the exact average,
+so scores are those of the embedded store's BM25, which is rebuilt at every
+publish too. A large collection can allow some drift to skip that pass on
+small incremental builds (docs/scale.md).
 """
 
 from __future__ import annotations
@@ -42,7 +45,6 @@ from rag.index.qdrant_snapshot import PAGE, QdrantSnapshot, retrieve, scroll
 from rag.ingest.sentences import sentence_spans
 from rag.types import Article, Passage
 
-AVGDL_DRIFT = 0.02
 _LENGTHS = ["n_tokens", "sent_tokens", "sent_count"]
 
 
@@ -110,14 +112,21 @@ class QdrantDraft(PassageDraft):
 
     # articles ------------------------------------------------------------------
     def write_articles(self, articles: Sequence[Article]) -> None:
-        stored = retrieve(self.client, self.names["articles"], [a.id for a in articles], ["source", "day"])
+        # An article keeps the sequence number it was first written with, so the
+        # positions of its passages (ties' order) do not depend on later builds;
+        # an article whose stored fields are all the same is not rewritten.
+        stored = retrieve(self.client, self.names["articles"], [a.id for a in articles],
+                          ["seq", "content_hash", "path", "extra", "source", "day"])
         points = []
         for article in articles:
-            payload = article_payload(article, self.next_seq, extra_json(article))
-            self._seqs[article.id] = (self.next_seq, filter_fields(article.source, article.published_at))
-            self.next_seq += 1
-            points.append(self.models.PointStruct(id=point_id(article.id), vector={}, payload=payload))
             old = stored.get(article.id)
+            seq = old.payload["seq"] if old is not None else self.next_seq
+            self.next_seq += old is None
+            payload = article_payload(article, seq, extra_json(article))
+            self._seqs[article.id] = (seq, filter_fields(article.source, article.published_at))
+            if old is not None and all(old.payload[k] == payload[k] for k in old.payload):
+                continue
+            points.append(self.models.PointStruct(id=point_id(article.id), vector={}, payload=payload))
             if old is not None and (old.payload["source"], old.payload["day"]) != (payload["source"], payload["day"]):
                 # Passages carry their article's source and date for filters: keep them in step.
                 self.client.set_payload(self.names["passages"], payload=self._seqs[article.id][1],
@@ -211,7 +220,8 @@ class QdrantDraft(PassageDraft):
     def _settle_bm25(self) -> dict:
         """Average lengths from the exact totals; every sparse vector reweighted when they moved."""
         exact = {role: (t / n if n else 1.0) for role, (t, n) in self.totals.items()}
-        stale = any(self.avgdl[r] is None or abs(exact[r] - self.avgdl[r]) > AVGDL_DRIFT * self.avgdl[r]
+        tolerance = self.store.avgdl_tolerance
+        stale = any(self.avgdl[r] is None or abs(exact[r] - self.avgdl[r]) > tolerance * self.avgdl[r]
                     for r in exact)
         if stale:
             self.avgdl = dict(exact)

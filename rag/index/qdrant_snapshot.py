@@ -98,10 +98,15 @@ class QdrantSnapshot(PassageSnapshot):
         if k <= 0 or not tokens:
             return Hits([], np.zeros(0, dtype=np.float32))
         indices, values = bm25_query(tokens)
-        found = self.client.query_points(
-            self.passages_col, query=self.models.SparseVector(indices=indices, values=values), using="bm25",
-            query_filter=search_filter(self.models, filters), limit=k, with_payload=["pid", "pos"]).points
-        found = sorted((p for p in found if p.score > 0), key=lambda p: (-p.score, p.payload["pos"]))
+        query, flt, limit = self.models.SparseVector(indices=indices, values=values), search_filter(self.models, filters), k
+        while True:
+            found = self.client.query_points(self.passages_col, query=query, using="bm25", query_filter=flt,
+                                             limit=limit, with_payload=["pid", "pos"]).points
+            # Qdrant cuts ties at the limit in no set order: widen until the k-th score's ties are all in.
+            if len(found) < limit or found[-1].score < found[k - 1].score:
+                break
+            limit *= 2
+        found = sorted((p for p in found if p.score > 0), key=lambda p: (-p.score, p.payload["pos"]))[:k]
         return Hits([p.payload["pid"] for p in found], np.array([p.score for p in found], dtype=np.float32))
 
     def sentence_scores(self, query: str, ids: Sequence[str]) -> np.ndarray:

@@ -36,12 +36,13 @@ class QdrantStore(PassageStore):
 
     def __init__(self, folder: Path | str, *, url: str | None = None, path: Path | str | None = None,
                  api_key_env: str | None = None, collection: str = "rag", timeout: float = 30.0,
-                 lock_timeout: float = 0.0):
+                 lock_timeout: float = 0.0, avgdl_tolerance: float = 0.0):
         self.folder = Path(folder)
         self.url = url
         self.path = Path(path) if path else self.folder / "qdrant"
         self.prefix = self.alias = collection
         self.lock_timeout = lock_timeout
+        self.avgdl_tolerance = avgdl_tolerance  # see rag.index.qdrant_draft
         self.client = connect(url, self.path, api_key_env, timeout)
         self.location = f"Qdrant at {url}" if url else f"Qdrant local mode in {self.path}"
 
@@ -50,7 +51,8 @@ class QdrantStore(PassageStore):
         """The store ``settings.store`` names (rag.config.StoreSettings), for ``settings.index_dir``."""
         s = settings.store
         return cls(settings.index_dir, url=s.url, path=s.path, api_key_env=s.api_key_env,
-                   collection=s.collection_prefix, timeout=s.timeout, lock_timeout=settings.lock_timeout)
+                   collection=s.collection_prefix, timeout=s.timeout, lock_timeout=settings.lock_timeout,
+                   avgdl_tolerance=s.avgdl_tolerance)
 
     def describe(self) -> dict:
         """What the manifest records about where this store lives."""
