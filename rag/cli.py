@@ -104,7 +104,7 @@ def index_build(
 @index_app.command("info")
 def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
     """Counts, embedder, build time and size of the index."""
-    from rag.index.stores import make_store
+    from rag.index.stores import make_store, store_summary
 
     settings = settings_for(index)
     try:
@@ -113,6 +113,7 @@ def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> Non
         fail(str(exc))
     summary = {
         "index": str(settings.index_dir),
+        "store": store_summary(info, settings),
         "articles": info["counts"]["articles"],
         "passages": info["counts"]["passages"],
         "embedder": info["embedder"]["id"],

@@ -58,6 +58,10 @@ class StoreSettings(BaseModel):
     # qdrant: the alias that publishes a version, and the prefix of its collections.
     collection_prefix: str = Field("rag", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
     timeout: float = 30.0
+    # qdrant server: shards and copies of each new version's collections (None: the server's
+    # defaults, one shard and one copy); see docs/scale.md for sizing.
+    shards: int | None = Field(None, ge=1)
+    replicas: int | None = Field(None, ge=1)
     # qdrant: how far (a fraction) the BM25 average passage length may move before a
     # publish reweights every sparse vector; 0 keeps BM25 exact, like the faiss store.
     avgdl_tolerance: float = Field(0.0, ge=0.0, le=1.0)

@@ -13,6 +13,7 @@ changes makes a new client.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import Any
 from rag.errors import ConfigError, RagError
 from rag.index.qdrant_schema import require_qdrant
 
-_LOCAL: dict[Path, Any] = {}
+MEMORY = ":memory:"
+_LOCAL: dict[str, Any] = {}
 _LOCAL_LOCK = threading.Lock()
 
 
@@ -43,8 +45,9 @@ class _Serialised:
         return call
 
 
-def connect(url: str | None, path: Path, api_key_env: str | None, timeout: float) -> Any:
-    """A client for the server at ``url``, or for local mode in ``path``."""
+def connect(url: str | None, path: Path | str, api_key_env: str | None, timeout: float) -> Any:
+    """A client for the server at ``url``, or for local mode in ``path`` (``":memory:"``:
+    in this process's memory only, gone when it ends)."""
     qdrant_client = require_qdrant()
     if url:
         key = None
@@ -54,12 +57,15 @@ def connect(url: str | None, path: Path, api_key_env: str | None, timeout: float
                 raise ConfigError(f"RAG_STORE__API_KEY_ENV names {api_key_env}, but that environment "
                                   f"variable is empty; set it to the API key of {url}")
         return qdrant_client.QdrantClient(url=url, api_key=key, timeout=int(timeout))
-    folder = Path(path).expanduser().resolve()
+    folder = _key(path)
     with _LOCAL_LOCK:
         if folder not in _LOCAL:
-            folder.mkdir(parents=True, exist_ok=True)
+            if folder == MEMORY:
+                _LOCAL[folder] = _Serialised(qdrant_client.QdrantClient(location=MEMORY))
+                return _LOCAL[folder]
+            Path(folder).mkdir(parents=True, exist_ok=True)
             try:
-                _LOCAL[folder] = _Serialised(qdrant_client.QdrantClient(path=str(folder)))
+                _LOCAL[folder] = _Serialised(qdrant_client.QdrantClient(path=folder))
             except RuntimeError as exc:  # the folder is held by another process
                 raise RagError(
                     f"the Qdrant folder {folder} is in use by another process ({exc}). Local mode "
@@ -69,10 +75,22 @@ def connect(url: str | None, path: Path, api_key_env: str | None, timeout: float
         return _LOCAL[folder]
 
 
-def release_local(path: Path) -> None:
-    """Close the shared local-mode client of ``path`` (tests and short-lived tools)."""
-    folder = Path(path).expanduser().resolve()
+def _key(path: Path | str) -> str:
+    return MEMORY if str(path) == MEMORY else str(Path(path).expanduser().resolve())
+
+
+def release_local(path: Path | str) -> None:
+    """Close the shared local-mode client of ``path`` (it saves its folder), e.g. before
+    another process is to use the folder."""
     with _LOCAL_LOCK:
-        client = _LOCAL.pop(folder, None)
+        client = _LOCAL.pop(_key(path), None)
     if client is not None:
         client.close()
+
+
+@atexit.register
+def _close_all() -> None:
+    # Closed while the interpreter still runs: a client closed by its __del__
+    # at shutdown prints an ImportError.
+    for key in list(_LOCAL):
+        release_local(key)

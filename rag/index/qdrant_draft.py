@@ -42,6 +42,7 @@ from rag.index.qdrant_schema import (
     token_lists,
 )
 from rag.index.qdrant_snapshot import PAGE, QdrantSnapshot, retrieve, scroll
+from rag.index.stores import write_qdrant_note
 from rag.ingest.sentences import sentence_spans
 from rag.types import Article, Passage
 
@@ -52,18 +53,20 @@ def new_version() -> str:
     return f"v-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
 
 
-def create_collections(client: Any, prefix: str, version: str, dim: int, metadata: dict, indexes: bool) -> None:
-    """The three empty collections of a version, with their payload indexes (``indexes``:
-    local mode has none and scans)."""
+def create_collections(client: Any, prefix: str, version: str, dim: int, metadata: dict, layout: dict) -> None:
+    """The three empty collections of a version, with their payload indexes. ``layout``: shards
+    and replicas on a server (payloads on disk there); empty for local mode, which has no
+    payload indexes and scans."""
     models = require_qdrant().models
     sparse = {"bm25": models.SparseVectorParams(modifier=models.Modifier.IDF)}
     names = {role: collection_name(prefix, version, role) for role in ROLES}
+    server = {**{k: v for k, v in layout.items() if v}, "on_disk_payload": True} if layout else {}
     client.create_collection(names["passages"], vectors_config={
         "dense": models.VectorParams(size=dim, distance=models.Distance.COSINE)},
-        sparse_vectors_config=sparse, metadata=metadata)
-    client.create_collection(names["articles"], vectors_config={})
-    client.create_collection(names["sentences"], vectors_config={}, sparse_vectors_config=sparse)
-    if not indexes:
+        sparse_vectors_config=sparse, metadata=metadata, **server)
+    client.create_collection(names["articles"], vectors_config={}, **server)
+    client.create_collection(names["sentences"], vectors_config={}, sparse_vectors_config=sparse, **server)
+    if not layout:
         return
     keyword, integer = models.PayloadSchemaType.KEYWORD, models.PayloadSchemaType.INTEGER
     for role, field, kind in [("passages", "pid", keyword), ("passages", "article_id", keyword),
@@ -92,7 +95,7 @@ class QdrantDraft(PassageDraft):
         self._seqs: dict[str, tuple[int, dict]] = {}  # articles written by this draft
         try:
             create_collections(self.client, store.prefix, self.version, int(manifest["embedder"]["dim"]),
-                               {"state": "draft"}, indexes=bool(store.url))
+                               {"state": "draft"}, store.layout)
             if previous is not None:
                 for role in ROLES:
                     self._copy(collection_name(store.prefix, previous.version, role), self.names[role])
@@ -167,9 +170,8 @@ class QdrantDraft(PassageDraft):
                        "sent_tokens": sum(len(t) for t in own), "sent_count": len(own), **fields}
             points.append(self.models.PointStruct(id=point_id(passage.id), payload=payload, vector={
                 "dense": vector.tolist(), **self._sparse("passages", toks)}))
-            sentences += [self.models.PointStruct(
-                id=point_id(sentence_key(passage.id, i)), payload={"pid": passage.id, "article_id": passage.article_id},
-                vector=self._sparse("sentences", t)) for i, t in enumerate(own)]
+            if self.avgdl["sentences"] is not None:  # else written at publish, once (local mode persists each point)
+                sentences += self._sentence_points(passage.id, passage.article_id, own)
             self._count(payload, +1)
         for role, batch in (("passages", points), ("sentences", sentences)):
             for start in range(0, len(batch), PAGE):
@@ -187,6 +189,10 @@ class QdrantDraft(PassageDraft):
                 raise ValueError(f"passage {passage.id}: its article {passage.article_id} is not in the draft; "
                                  "write the article before its passages")
         return found
+
+    def _sentence_points(self, pid: str, article_id: str, tokens: list[list[str]]) -> list[Any]:
+        return [self.models.PointStruct(id=point_id(sentence_key(pid, i)), payload={"pid": pid, "article_id": article_id},
+                                        vector=self._sparse("sentences", t)) for i, t in enumerate(tokens)]
 
     def _sparse(self, role: str, tokens: list[str]) -> dict:
         if self.avgdl[role] is None:
@@ -230,7 +236,7 @@ class QdrantDraft(PassageDraft):
 
     def _reweight(self) -> None:
         batch: list[Any] = []
-        for point in scroll(self.client, self.names["passages"], ["pid", "header", "text"]):
+        for point in scroll(self.client, self.names["passages"], ["pid", "article_id", "header", "text"]):
             batch.append(point)
             if len(batch) == PAGE:
                 self._reweight_batch(batch)
@@ -242,16 +248,15 @@ class QdrantDraft(PassageDraft):
         texts = [f"{p.payload['header']}\n{p.payload['text']}" for p in points]
         spans = [sentence_spans(p.payload["text"]) for p in points]
         sentences = token_lists([p.payload["text"][s:e] for p, sp in zip(points, spans) for s, e in sp])
-        updates, sentence_updates, at = [], [], 0
+        updates, sentence_points, at = [], [], 0
         for point, toks, sp in zip(points, token_lists(texts), spans):
             updates.append(self.models.PointVectors(id=point.id, vector=self._sparse("passages", toks)))
-            for i, t in enumerate(sentences[at:at + len(sp)]):
-                sentence_updates.append(self.models.PointVectors(
-                    id=point_id(sentence_key(point.payload["pid"], i)), vector=self._sparse("sentences", t)))
+            sentence_points += self._sentence_points(point.payload["pid"], point.payload["article_id"],
+                                                     sentences[at:at + len(sp)])
             at += len(sp)
         self.client.update_vectors(self.names["passages"], updates)
-        for start in range(0, len(sentence_updates), PAGE):
-            self.client.update_vectors(self.names["sentences"], sentence_updates[start:start + PAGE])
+        for start in range(0, len(sentence_points), PAGE):  # new points, or the same ones reweighted
+            self.client.upsert(self.names["sentences"], sentence_points[start:start + PAGE])
 
     def publish(self) -> None:
         bm25 = self._settle_bm25()
@@ -265,6 +270,7 @@ class QdrantDraft(PassageDraft):
         self.client.update_collection(self.names["passages"], metadata=metadata)
         before = self.store.swap_alias(self.names["passages"])  # the moment the new version is published
         try:
+            write_qdrant_note(self.store.folder, {**self.store.describe(), "version": self.version})
             self.store.clean(keep={self.version, before})  # under the lock: no other draft is being written
         finally:
             self._close(clean=False)

@@ -27,6 +27,7 @@ from rag.types import Passage, SearchFilters
 
 PAGE = 1024  # points per scroll or retrieve request
 _FACTS = ["pid", "article_id", "source", "day", "pos"]
+TIE_WIDENING = 8
 
 
 def retrieve(client: Any, collection: str, keys: Sequence[str], payload: Any = True,
@@ -86,27 +87,30 @@ class QdrantSnapshot(PassageSnapshot):
 
     # searching -----------------------------------------------------------------
     def dense_search(self, vector: np.ndarray, k: int, filters: SearchFilters | None = None) -> Hits:
-        if k <= 0:
-            return Hits([], np.zeros(0, dtype=np.float32))
-        found = self.client.query_points(
-            self.passages_col, query=np.asarray(vector, dtype=np.float32).tolist(), using="dense",
-            query_filter=search_filter(self.models, filters), limit=k, with_payload=["pid"]).points
-        return Hits([p.payload["pid"] for p in found], np.array([p.score for p in found], dtype=np.float32))
+        query = np.asarray(vector, dtype=np.float32).tolist()
+        return self._ranked(query, "dense", k, filters, positive=False)
 
     def lexical_search(self, query: str, k: int, filters: SearchFilters | None = None) -> Hits:
         tokens = token_lists([query])[0] if query.strip() else []
-        if k <= 0 or not tokens:
+        if not tokens:
             return Hits([], np.zeros(0, dtype=np.float32))
         indices, values = bm25_query(tokens)
-        query, flt, limit = self.models.SparseVector(indices=indices, values=values), search_filter(self.models, filters), k
+        return self._ranked(self.models.SparseVector(indices=indices, values=values), "bm25", k, filters, positive=True)
+
+    def _ranked(self, query: Any, using: str, k: int, filters: SearchFilters | None, positive: bool) -> Hits:
+        """The top ``k``, ties in position order (Qdrant cuts ties at its limit in no set order, so the
+        limit widens, up to ``TIE_WIDENING`` times, until the k-th score's ties are all in)."""
+        if k <= 0:
+            return Hits([], np.zeros(0, dtype=np.float32))
+        flt, limit = search_filter(self.models, filters), k
         while True:
-            found = self.client.query_points(self.passages_col, query=query, using="bm25", query_filter=flt,
+            found = self.client.query_points(self.passages_col, query=query, using=using, query_filter=flt,
                                              limit=limit, with_payload=["pid", "pos"]).points
-            # Qdrant cuts ties at the limit in no set order: widen until the k-th score's ties are all in.
-            if len(found) < limit or found[-1].score < found[k - 1].score:
+            if len(found) < limit or found[-1].score < found[k - 1].score or limit >= TIE_WIDENING * k:
                 break
             limit *= 2
-        found = sorted((p for p in found if p.score > 0), key=lambda p: (-p.score, p.payload["pos"]))[:k]
+        found = sorted((p for p in found if p.score > 0 or not positive), key=lambda p: (-p.score, p.payload["pos"]))
+        found = found[:k]
         return Hits([p.payload["pid"] for p in found], np.array([p.score for p in found], dtype=np.float32))
 
     def sentence_scores(self, query: str, ids: Sequence[str]) -> np.ndarray:

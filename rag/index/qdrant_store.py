@@ -23,7 +23,7 @@ from filelock import FileLock, Timeout
 
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, RagError
 from rag.index.passage_store import PassageDraft, PassageStore
-from rag.index.qdrant_connection import connect
+from rag.index.qdrant_connection import MEMORY, connect
 from rag.index.qdrant_draft import QdrantDraft
 from rag.index.qdrant_schema import ROLES, require_qdrant
 from rag.index.qdrant_snapshot import QdrantSnapshot
@@ -36,15 +36,20 @@ class QdrantStore(PassageStore):
 
     def __init__(self, folder: Path | str, *, url: str | None = None, path: Path | str | None = None,
                  api_key_env: str | None = None, collection: str = "rag", timeout: float = 30.0,
-                 lock_timeout: float = 0.0, avgdl_tolerance: float = 0.0):
+                 lock_timeout: float = 0.0, avgdl_tolerance: float = 0.0, shards: int | None = None,
+                 replicas: int | None = None):
         self.folder = Path(folder)
         self.url = url
-        self.path = Path(path) if path else self.folder / "qdrant"
+        # Local mode: a folder, or ":memory:" (this process only; gone when it ends).
+        self.in_memory = str(path) == MEMORY
+        self.path = Path(path or self.folder / "qdrant")
         self.prefix = self.alias = collection
         self.lock_timeout = lock_timeout
         self.avgdl_tolerance = avgdl_tolerance  # see rag.index.qdrant_draft
-        self.client = connect(url, self.path, api_key_env, timeout)
-        self.location = f"Qdrant at {url}" if url else f"Qdrant local mode in {self.path}"
+        self.layout = {"shard_number": shards, "replication_factor": replicas} if url else {}
+        self.client = connect(url, MEMORY if self.in_memory else self.path, api_key_env, timeout)
+        self.location = (f"Qdrant at {url}" if url else "Qdrant local mode in memory" if self.in_memory
+                         else f"Qdrant local mode in {self.path}")
 
     @classmethod
     def from_settings(cls, settings: Any) -> "QdrantStore":
@@ -52,11 +57,12 @@ class QdrantStore(PassageStore):
         s = settings.store
         return cls(settings.index_dir, url=s.url, path=s.path, api_key_env=s.api_key_env,
                    collection=s.collection_prefix, timeout=s.timeout, lock_timeout=settings.lock_timeout,
-                   avgdl_tolerance=s.avgdl_tolerance)
+                   avgdl_tolerance=s.avgdl_tolerance, shards=s.shards, replicas=s.replicas)
 
     def describe(self) -> dict:
         """What the manifest records about where this store lives."""
-        return {"backend": "qdrant", "url": self.url, "path": None if self.url else str(self.path.resolve()),
+        path = None if self.url else MEMORY if self.in_memory else str(self.path.resolve())
+        return {"backend": "qdrant", "url": self.url, "path": path,
                 "collection": self.alias}
 
     @contextmanager
@@ -150,7 +156,7 @@ class QdrantStore(PassageStore):
     def info(self) -> dict:
         snapshot = self.open()
         size = None
-        if not self.url:  # local mode: the files of every collection in the folder
+        if not self.url and not self.in_memory:  # local mode: the files of every collection in the folder
             size = sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
         return {**snapshot.manifest, "path": f"{self.url or self.path}#{snapshot.passages_col}",
                 "version": snapshot.version, "size_bytes": size}

@@ -13,6 +13,7 @@ import streamlit as st
 
 from rag.config import EmbeddingSettings, Settings
 from rag.errors import RagError
+from rag.index.stores import store_summary
 from rag.ui.backends import settings_with
 from rag.ui.build_jobs import IndexJobs
 from rag.ui.markdown_text import format_date, md_escape
@@ -31,6 +32,7 @@ def index_section(base: Settings, settings: Settings, opened, problem: str | Non
             f"**{counts.get('articles', 0):,}** articles · **{counts.get('passages', 0):,}** passages")
         st.caption(md_escape(f"Embedder {manifest['embedder']['id']} · built "
                              f"{format_date(built) or '?'} {built[11:16]} UTC"))
+        st.caption(md_escape(f"Store: {store_summary(manifest, settings)}"))
     elif problem == "missing":
         st.caption("No index yet.")
     else:

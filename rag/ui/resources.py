@@ -76,7 +76,7 @@ def open_current_index(settings: Settings):
 
     try:
         version = make_store(settings).published_version()
-        scope = settings.model_dump(include={"index_dir", "embedding", "retrieval", "chunking"})
+        scope = settings.model_dump(include={"index_dir", "embedding", "store", "retrieval", "chunking"})
         return cached_index(version, Settings.model_validate(scope).model_dump_json()), None
     except IndexMissingError:
         return None, "missing"
