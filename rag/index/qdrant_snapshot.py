@@ -21,6 +21,7 @@ from rag.index.qdrant_schema import (
     point_id,
     require_qdrant,
     search_filter,
+    sentence_key,
     token_lists,
 )
 from rag.types import Passage, SearchFilters
@@ -118,13 +119,22 @@ class QdrantSnapshot(PassageSnapshot):
         tokens = token_lists([query])[0] if query.strip() and len(ids) else []
         if not tokens:
             return out
+        # The candidates' sentence points, by id (a passage's sentences are <pid>#0..n-1):
+        # an id filter is cheap everywhere, where a filter on the pid payload is a scan in local mode.
+        counts = {pid: p.payload["sent_count"] for pid, p in
+                  retrieve(self.client, self.passages_col, sorted(set(ids)), ["sent_count"]).items()}
+        owner = {point_id(sentence_key(pid, i)): pid for pid, n in counts.items() for i in range(n)}
+        if not owner:
+            return out
         indices, values = bm25_query(tokens)
-        groups = self.client.query_points_groups(
+        found = self.client.query_points(
             self.sentences_col, query=self.models.SparseVector(indices=indices, values=values), using="bm25",
-            group_by="pid", group_size=1, limit=len(ids),
-            query_filter=self.models.Filter(must=[any_of(self.models, "pid", sorted(set(ids)))]),
-            with_payload=False).groups
-        best = {str(g.id): g.hits[0].score for g in groups if g.hits}
+            query_filter=self.models.Filter(must=[self.models.HasIdCondition(has_id=list(owner))]),
+            limit=len(owner), with_payload=False).points
+        best: dict[str, float] = {}
+        for point in found:
+            pid = owner[str(point.id)]
+            best[pid] = max(best.get(pid, 0.0), point.score)
         for i, pid in enumerate(ids):
             out[i] = max(best.get(pid, 0.0), 0.0)
         return out
