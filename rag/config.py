@@ -25,8 +25,8 @@ class EmbeddingSettings(BaseModel):
     """Which embedder turns passages into vectors."""
 
     backend: str = "sentence-transformers"
-    # None: the packaged all-MiniLM-L6-v2 (sentence-transformers) or the
-    # server's own default name (openai).
+    # sentence-transformers: a local model folder, None for the packaged
+    # all-MiniLM-L6-v2. openai: the server's model name (required there).
     model: str | None = None
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
