@@ -3,8 +3,9 @@
 ``streamlit run ui/app.py`` runs as a subprocess on a free loopback port with
 an index built in ``tmp_path`` (hashing embedder, extractive answers). The
 test asks about the seed article, checks the answer and the source entry its
-``[n]`` marker links to, and that an article carrying ``<script>`` and
-``<img onerror>`` payloads is shown as text and never runs.
+``[n]`` marker links to, that an article carrying ``<script>`` and
+``<img onerror>`` payloads is shown as text and never runs, and that
+Markdown links quoted from an article are links only when they are http(s).
 
 CI needs ``apt-get install -y chromium`` (see docs/ui.md); without
 ``/usr/bin/chromium`` the test is skipped with that reason.
@@ -48,6 +49,13 @@ The council discussed the harbour bridge repairs on Monday. One resident submitt
 
 The harbour bridge repairs will cost two million dollars and take three months, the council said.
 """
+JS_LINK = "[full budget](javascript:window.__xss=3)"
+DATA_LINK = "[summary](data:text/html,<script>window.__xss=4</script>)"
+HTTP_LINK = "[council report](https://example.org/council-report)"
+LINK_ARTICLE = f"""City budget published
+
+The city published the full budget for next year as {JS_LINK} with a {DATA_LINK} and the {HTTP_LINK} online.
+"""
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +68,7 @@ def server(tmp_path_factory):
     articles.mkdir()
     shutil.copy(SEED, articles / SEED.name)
     (articles / "council.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    (articles / "budget.txt").write_text(LINK_ARTICLE, encoding="utf-8")
     settings = load_settings(index_dir=tmp / "index", articles_dir=articles,
                              embedding={"backend": "hashing"}, llm={"backend": "extractive"})
     build_index(settings)
@@ -72,7 +81,7 @@ def test_ask_about_the_seed_and_follow_the_citation(server):
     with chromium_page() as page:
         page.goto(server)
         page.get_by_text("Try one of these").wait_for()
-        assert page.get_by_text("2 articles").count() >= 1
+        assert page.get_by_text("3 articles").count() >= 1
         ask(page, "What does Ukraine's victory plan ask the West for?")
         card = page.locator('[class*="st-key-card-"]').first
         card.wait_for()
@@ -106,6 +115,23 @@ def test_article_markup_is_shown_as_text_and_never_runs(server):
         assert IMG in body  # the cited passage, literally
         assert page.locator('[data-testid="stMainBlockContainer"] script').count() == 0
         assert page.locator('[data-testid="stMainBlockContainer"] img[src="x"]').count() == 0
+
+
+def test_only_http_links_from_article_text_are_links(server):
+    with chromium_page() as page:
+        page.goto(server)
+        page.get_by_text("Try one of these").wait_for()
+        ask(page, "What did the city publish about the full budget for next year?")
+        page.locator('[class*="st-key-card-"]').first.wait_for()
+        wait_idle(page)
+        answer = page.get_by_test_id("stChatMessage").nth(1)
+        text = answer.inner_text()
+        assert JS_LINK in text and "[summary](data:text/html," in text  # quoted, shown as text
+        assert answer.locator("a", has_text="full budget").count() == 0
+        assert answer.locator("a", has_text="summary").count() == 0
+        assert answer.locator('a[href="https://example.org/council-report"]', has_text="council report").count() == 1
+        assert page.locator('a[href^="javascript" i], a[href^="data" i]').count() == 0
+        assert page.evaluate("typeof window.__xss") == "undefined"
 
 
 if os.environ.get("RAG_UI_SCREENSHOTS"):  # pragma: no cover - by hand: RAG_UI_SCREENSHOTS=/tmp/shots
