@@ -106,7 +106,8 @@ class UISettings(BaseModel):
     max_question_chars: int = 4000
     # Operator controls (chat backend and server URL, GGUF file, session API
     # key, rebuilds, embedder switch, uploads). None: on only when the server
-    # listens on a loopback address (see ui_admin); env RAG_UI__ADMIN.
+    # listens on a loopback address and no proxy forwarded the request
+    # (see ui_admin); env RAG_UI__ADMIN.
     admin: bool | None = None
 
 
@@ -205,10 +206,12 @@ def is_loopback(address: str | None) -> bool:
         return False
 
 
-def ui_admin(settings: Settings, server_address: str | None) -> bool:
-    """Whether the UI offers the operator controls: ``ui.admin`` when set,
-    else only when the server listens on a loopback address (a server that
-    others can reach is read-only for them unless the operator says so)."""
+def ui_admin(settings: Settings, server_address: str | None, forwarded: bool = False) -> bool:
+    """Whether the UI offers the operator controls: ``ui.admin`` when set, else
+    only when the server listens on a loopback address and the request did not
+    come through a proxy (``forwarded``: it carried ``X-Forwarded-For`` or
+    ``Forwarded``). A server that others can reach is read-only for them
+    unless the operator says so."""
     if settings.ui.admin is not None:
         return settings.ui.admin
-    return is_loopback(server_address)
+    return is_loopback(server_address) and not forwarded

@@ -233,6 +233,9 @@ def test_conversation_id_must_match_whole(tmp_path, bad):
 def test_operator_controls_default_to_loopback_only(address, admin):
     for setting, expected in ((None, admin), (True, True), (False, False)):
         assert ui_admin(Settings(ui=UISettings(admin=setting)), address) is expected
+    # Through a reverse proxy on the same machine, visitors are not the operator.
+    assert ui_admin(Settings(ui=UISettings(admin=None)), address, forwarded=True) is False
+    assert ui_admin(Settings(ui=UISettings(admin=True)), address, forwarded=True) is True
 
 
 def test_a_server_that_wants_a_key_says_how_to_name_one(operator_env):

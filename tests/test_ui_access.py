@@ -117,12 +117,13 @@ def test_a_typed_session_key_goes_only_to_the_url_it_was_typed_for(env, monkeypa
 
         # Another URL: the key is forgotten and not sent there.
         at = at.text_input(key="llm_base_url").input(other.base_url).run()
-        assert "The API key was forgotten" in texts(at)
+        told = "The API key was forgotten" in texts(at)
         at = ask(at, "How much will the harbour bridge repairs cost?")
         no_exceptions(at)
         assert "Answer from the other server" in texts(at)
         assert other.authorizations() == [None] * len(other.requests) and other.requests
         assert set(keyed.authorizations()) == {f"Bearer {SESSION_KEY}"}
+        assert told, "the page says the key was forgotten"
     everything = json.dumps(saved(env, at)) + texts(at) + "".join(os.environ.values())
     assert SESSION_KEY not in everything
     assert all(SESSION_KEY not in p.read_text(errors="ignore")

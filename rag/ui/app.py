@@ -52,8 +52,11 @@ def main() -> None:
         st.error(md_escape(f"The settings could not be read: {exc}"))
         return
     init_session(base)
-    # Operator controls: [ui] admin, else only on a loopback address (docs/security.md).
-    admin = ui_admin(base, st.get_option("server.address"))
+    # Operator controls: [ui] admin, else only on a loopback address with no
+    # proxy in between (docs/security.md).
+    headers = st.context.headers
+    admin = ui_admin(base, st.get_option("server.address"),
+                     forwarded=bool(headers.get("X-Forwarded-For") or headers.get("Forwarded")))
     jobs = index_jobs(str(Path(base.index_dir).resolve()))
     settings = effective_settings(base, jobs, admin)
     store = conversation_store(settings)
