@@ -78,3 +78,15 @@ def test_openai_server_down_is_a_clear_error():
 
     with pytest.raises(EmbedderError, match="Could not connect to the embedding server"):
         make_embedder(EmbeddingSettings(backend="openai", model="m", base_url=closed_port_url(), max_retries=0))
+
+
+def test_embedding_settings_for_a_switch_keep_only_the_configured_server():
+    from rag.embed.registry import embedding_for_backend
+
+    configured = EmbeddingSettings(backend="sentence-transformers", base_url="http://embed:9/v1",
+                                   api_key_env="EMBED_KEY", batch_size=8)
+    assert embedding_for_backend(configured, "sentence-transformers") is configured
+    switched = embedding_for_backend(configured, "openai")
+    assert (switched.backend, switched.base_url, switched.api_key_env, switched.batch_size) == \
+        ("openai", "http://embed:9/v1", "EMBED_KEY", EmbeddingSettings().batch_size)
+    assert embedding_for_backend(configured, "hashing") == EmbeddingSettings(backend="hashing")
