@@ -65,7 +65,7 @@ from rag.answer.citations import (
     process_citations,
     strip_markers,
 )
-from rag.answer.prompts import answer_messages, rewrite_messages, token_counter
+from rag.answer.prompts import answer_messages, rewrite_messages
 from rag.config import Settings
 from rag.errors import BackendError
 from rag.ingest.sentences import split_sentences
@@ -232,7 +232,7 @@ class Answerer:
         if not history or not self.settings.answer.rewrite_followups or not looks_like_followup(question):
             return question
         model = self.chat_model
-        if model.backend == "extractive":
+        if not model.can_rewrite:
             return keyword_rewrite(question, history)
         a = self.settings.answer
         messages = rewrite_messages(question, history, max_chars=a.rewrite_turn_chars,
@@ -295,10 +295,10 @@ class Answerer:
         llm = self.settings.llm
         messages, given = answer_messages(
             standalone, retrieved, context_tokens=llm.context_tokens,
-            answer_tokens=llm.max_answer_tokens, count=token_counter(model))
+            answer_tokens=llm.max_answer_tokens, count=model.count_tokens)
         pieces: list[str] = []
         timings["first_token_ms"] = None
-        for delta in model.stream(messages, max_tokens=llm.max_answer_tokens, passages=given, question=standalone):
+        for delta in model.stream(messages, max_tokens=llm.max_answer_tokens):
             if not delta:
                 continue
             if timings["first_token_ms"] is None:

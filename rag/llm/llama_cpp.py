@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +73,14 @@ class LlamaCppChatModel(ChatModel):
                     ) from None
             return self._llm
 
-    def stream(
-        self,
-        messages: list[dict],
-        *,
-        max_tokens: int | None = None,
-        passages: Sequence[Any] | None = None,
-        question: str | None = None,
-    ) -> Iterator[str]:
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the model's own tokenizer (under the model's lock:
+        llama.cpp's context is not safe to use from two threads at once)."""
+        llm = self._load()
+        with self._lock:
+            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
         llm = self._load()
         with self._lock:  # one generation at a time per loaded model
             try:
