@@ -104,11 +104,11 @@ def index_build(
 @index_app.command("info")
 def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
     """Counts, embedder, build time and size of the index."""
-    from rag.index.store import IndexStore
+    from rag.index.stores import make_store
 
     settings = settings_for(index)
     try:
-        info = IndexStore(settings.index_dir).info()
+        info = make_store(settings).info()
     except RagError as exc:
         fail(str(exc))
     summary = {
@@ -120,7 +120,7 @@ def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> Non
         "chunking": info["chunking"],
         "built_at": info["built_at"],
         "size_bytes": info["size_bytes"],
-        "version": Path(info["path"]).name,
+        "version": info["version"],
     }
     if as_json:
         emit_json(summary)

@@ -244,13 +244,8 @@ class Answerer:
 
     def retrieve(self, query: str, filters: SearchFilters | None = None) -> tuple[list[Passage], dict[str, float]]:
         """The passages for ``query`` and the relevance of the best one."""
-        opened = self.opened
-        vector = opened.embedder.embed([query])[0]
-        rows, scores = opened.retriever.search_rows(query, self.settings.answer.passages, filters, query_vector=vector)
-        passages = opened.snapshot.passages(rows)
-        for passage, score in zip(passages, scores):
-            passage.score = float(score)
-        return passages, relevance(query, vector, passages, opened.snapshot.vectors.vectors(np.asarray(rows)))
+        found = self.opened.retriever.retrieve(query, self.settings.answer.passages, filters)
+        return found.passages, relevance(query, found.query_vector, found.passages, found.vectors)
 
     def should_refuse(self, rel: dict[str, float]) -> bool:
         """True when the evidence is too weak to ask the model (see module doc)."""
