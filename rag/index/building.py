@@ -23,8 +23,8 @@ def build_index(
 ) -> SyncReport:
     """Make the index match the articles under ``paths`` (default: the articles folder).
 
-    Files that cannot be loaded are listed in ``report.skipped`` and everything
-    else is indexed.
+    Files that cannot be loaded, and articles that cannot be cut into passages,
+    are listed in ``report.skipped`` and everything else is indexed.
     """
     paths = list(paths) if paths else [settings.articles_dir]
     if progress:
@@ -36,7 +36,8 @@ def build_index(
     chunker = Chunker(embedder, settings.chunking.max_tokens, settings.chunking.overlap_tokens)
     store = IndexStore(settings.index_dir, lock_timeout=settings.lock_timeout)
     report = store.sync(loaded.articles, embedder, chunker, full=full, progress=progress)
-    report.skipped = [{"path": str(err.path), "error": err.reason} for err in loaded.skipped]
+    # Files that could not be loaded first, then articles that could not be chunked.
+    report.skipped[:0] = [{"path": str(err.path), "error": err.reason} for err in loaded.skipped]
     return report
 
 

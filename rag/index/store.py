@@ -38,6 +38,7 @@ from filelock import FileLock, Timeout
 
 from rag.embed.base import Embedder
 from rag.errors import (
+    ArticleError,
     IndexCorruptError,
     IndexLockedError,
     IndexMismatchError,
@@ -241,10 +242,16 @@ class IndexStore:
         progress("chunking", 0, len(to_chunk))
         fresh: dict[str, list[Passage]] = {}
         for i, article in enumerate(to_chunk):
-            fresh[article.id] = chunker.chunk(article)
+            try:
+                fresh[article.id] = chunker.chunk(article)
+            except ArticleError as exc:  # this article only: skipped, named in the report
+                report.skipped.append({"path": exc.path, "error": exc.reason})
+                self._leave_out(report, article, stored)
             if i % 50 == 0:
                 progress("chunking", i, len(to_chunk))
         progress("chunking", len(to_chunk), len(to_chunk))
+        if report.skipped:
+            articles = [a for a in articles if a.id in fresh or a.id in kept]
 
         # Rows in article order: a new Passage, or the old row of an unchanged one.
         plan: list[Passage | int] = []
@@ -279,6 +286,19 @@ class IndexStore:
         self._publish(articles, plan, None if old is None else old.folder / ROWS, vectors, manifest)
         progress("publishing", 1, 1)
         return report
+
+    @staticmethod
+    def _leave_out(report: SyncReport, article: Article, stored: dict) -> None:
+        """Count an article that could not be chunked as not indexed (removed if it was)."""
+        report.articles -= 1
+        if article.id not in stored:
+            report.added -= 1
+            return
+        report.removed += 1
+        if stored[article.id][0] != article.content_hash:
+            report.updated -= 1
+        else:
+            report.unchanged -= 1  # re-chunked for new chunking settings
 
     def _embed(self, passages: list[Passage], embedder: Embedder, progress: Progress, batch_size: int) -> np.ndarray:
         out = np.zeros((len(passages), embedder.dim), dtype=np.float32)
