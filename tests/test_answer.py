@@ -278,6 +278,7 @@ def test_extractive_end_to_end(index_settings, opened):
 
 
 
+@pytest.mark.slow  # the real SmolLM2 through llama.cpp
 def test_llama_cpp_smollm2_structure(index_settings, opened):
     if importlib.util.find_spec("llama_cpp") is None or smollm2_path() is None:
         pytest.skip("llama-cpp-python or the SmolLM2 test model is not installed")
