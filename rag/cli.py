@@ -296,19 +296,24 @@ def chat(
     llm: Optional[str] = LlmOpt,
     model: Optional[str] = ModelOpt,
     base_url: Optional[str] = BaseUrlOpt,
+    as_json: bool = typer.Option(False, "--json", help="Questions from standard input, one a line; for each, "
+                                 "one line with one JSON object: the answer as `rag ask --json` gives it, "
+                                 '{"error": ...} or {"new_conversation": true}.'),
 ) -> None:
     """A terminal chat that keeps the conversation, so follow-ups work."""
     from rag.answer.pipeline import Answerer
 
     settings = settings_for(index, llm=llm_flags(llm, model, base_url))
     history: list[dict] = []
-    typer.echo("Ask about the articles. /new starts a new conversation, /quit leaves.")
+    if not as_json:
+        typer.echo("Ask about the articles. /new starts a new conversation, /quit leaves.")
     with Answerer(settings) as answerer:
         while True:
             try:
-                question = input("\nyou> ").strip()
+                question = (sys.stdin.readline() or "/quit").strip() if as_json else input("\nyou> ").strip()
             except (EOFError, KeyboardInterrupt):
-                typer.echo()
+                if not as_json:
+                    typer.echo()
                 break
             if not question:
                 continue
@@ -316,12 +321,19 @@ def chat(
                 break
             if question == "/new":
                 history.clear()
-                typer.echo("(new conversation)")
+                typer.echo(json.dumps({"new_conversation": True}) if as_json else "(new conversation)")
                 continue
             try:
-                answer = show_answer(answerer, question, history)
+                if as_json:
+                    answer = answerer.answer(question, history)
+                    typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, default=str))
+                else:
+                    answer = show_answer(answerer, question, history)
             except RagError as exc:
-                typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+                if as_json:
+                    typer.echo(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False))
+                else:
+                    typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
                 continue
             history += [{"role": "user", "content": question, "standalone": answer.standalone_question},
                         {"role": "assistant", "content": answer.text}]
@@ -368,12 +380,9 @@ def eval_answers(
 
 
 @app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def ui(ctx: typer.Context) -> None:
-    """Open the Streamlit chat (extra arguments go to `streamlit run`)."""
-    import subprocess
+def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
+    """Open the Streamlit chat in this folder's settings (extra arguments go to `streamlit run`)."""
+    from rag.ui.launch import run_ui
 
-    app_path = Path(__file__).resolve().parent / "ui" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app_path), *ctx.args]
-    # The caller's folder stays the working directory, so its rag.toml and a
-    # relative index folder mean the same to the UI as to `rag index build`.
-    raise typer.Exit(subprocess.call(command))
+    settings_for(index)  # a bad rag.toml or RAG_* value stops here, as in every other command
+    raise typer.Exit(run_ui(ctx.args, index))

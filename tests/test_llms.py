@@ -310,7 +310,7 @@ def smollm2():
     return make_chat_model(settings)
 
 
-@pytest.fixture(params=["openai", "llama-cpp", "extractive"])
+@pytest.fixture(params=["openai", pytest.param("llama-cpp", marks=pytest.mark.slow), "extractive"])
 def chat_model(request, contract_server, monkeypatch) -> ChatModel:
     if request.param == "openai":
         monkeypatch.delenv(KEY_ENV, raising=False)
@@ -353,6 +353,7 @@ def test_llama_count_tokens_waits_for_the_model_lock(smollm2):
     worker.join()
 
 
+@pytest.mark.slow
 def test_llama_prompt_too_long_is_backend_error(smollm2):
     with pytest.raises(BackendError, match="RAG_LLM__CONTEXT_TOKENS"):
         smollm2.complete([{"role": "user", "content": "word " * 2000}])
