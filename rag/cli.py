@@ -104,11 +104,11 @@ def index_build(
 @index_app.command("info")
 def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
     """Counts, embedder, build time and size of the index."""
-    from rag.index.store import IndexStore
+    from rag.index.stores import make_store
 
     settings = settings_for(index)
     try:
-        info = IndexStore(settings.index_dir).info()
+        info = make_store(settings).info()
     except RagError as exc:
         fail(str(exc))
     summary = {
@@ -120,7 +120,7 @@ def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> Non
         "chunking": info["chunking"],
         "built_at": info["built_at"],
         "size_bytes": info["size_bytes"],
-        "version": Path(info["path"]).name,
+        "version": info["version"],
     }
     if as_json:
         emit_json(summary)
@@ -302,19 +302,24 @@ def chat(
     model: Optional[str] = ModelOpt,
     base_url: Optional[str] = BaseUrlOpt,
     api_key_env: Optional[str] = KeyEnvOpt,
+    as_json: bool = typer.Option(False, "--json", help="Questions from standard input, one a line; for each, "
+                                 "one line with one JSON object: the answer as `rag ask --json` gives it, "
+                                 '{"error": ...} or {"new_conversation": true}.'),
 ) -> None:
     """A terminal chat that keeps the conversation, so follow-ups work."""
     from rag.answer.pipeline import Answerer
 
     settings = settings_for(index, llm=llm_flags(llm, model, base_url, api_key_env))
     history: list[dict] = []
-    typer.echo("Ask about the articles. /new starts a new conversation, /quit leaves.")
+    if not as_json:
+        typer.echo("Ask about the articles. /new starts a new conversation, /quit leaves.")
     with Answerer(settings) as answerer:
         while True:
             try:
-                question = input("\nyou> ").strip()
+                question = (sys.stdin.readline() or "/quit").strip() if as_json else input("\nyou> ").strip()
             except (EOFError, KeyboardInterrupt):
-                typer.echo()
+                if not as_json:
+                    typer.echo()
                 break
             if not question:
                 continue
@@ -322,12 +327,19 @@ def chat(
                 break
             if question == "/new":
                 history.clear()
-                typer.echo("(new conversation)")
+                typer.echo(json.dumps({"new_conversation": True}) if as_json else "(new conversation)")
                 continue
             try:
-                answer = show_answer(answerer, question, history)
+                if as_json:
+                    answer = answerer.answer(question, history)
+                    typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, default=str))
+                else:
+                    answer = show_answer(answerer, question, history)
             except RagError as exc:
-                typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+                if as_json:
+                    typer.echo(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False))
+                else:
+                    typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
                 continue
             history += [{"role": "user", "content": question, "standalone": answer.standalone_question},
                         {"role": "assistant", "content": answer.text}]
@@ -375,14 +387,9 @@ def eval_answers(
 
 
 @app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def ui(ctx: typer.Context) -> None:
-    """Open the Streamlit chat (extra arguments go to `streamlit run`)."""
-    import subprocess
+def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
+    """Open the Streamlit chat in this folder's settings (extra arguments go to `streamlit run`)."""
+    from rag.ui.launch import run_ui
 
-    from rag.ui.launch import ui_address
-
-    app_path = Path(__file__).resolve().parent / "ui" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app_path), *ui_address(ctx.args), *ctx.args]
-    # The caller's folder stays the working directory, so its rag.toml and a
-    # relative index folder mean the same to the UI as to `rag index build`.
-    raise typer.Exit(subprocess.call(command))
+    settings_for(index)  # a bad rag.toml or RAG_* value stops here, as in every other command
+    raise typer.Exit(run_ui(ctx.args, index))

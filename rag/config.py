@@ -36,6 +36,9 @@ class EmbeddingSettings(BaseModel):
     dim: int | None = None  # openai backend: expected dimension, checked
     max_tokens: int | None = None  # openai backend: the model's window
     batch_size: int = 64
+    # Passages a build hands the embedder per call (it splits them into
+    # batch_size batches); build progress advances once per call.
+    build_batch_size: int = 256
     timeout: float = 60.0
     max_retries: int = 2
 
@@ -61,6 +64,10 @@ class RetrievalSettings(BaseModel):
     date_boost: float = 1.0
     max_per_article: int = 3
     duplicate_threshold: float = 0.95
+    # Diversification looks at the best max(k * diversify_window_per_result,
+    # diversify_window_min) fused candidates for the k results.
+    diversify_window_per_result: int = 10
+    diversify_window_min: int = 50
 
 
 class LLMSettings(BaseModel):

@@ -96,12 +96,25 @@ def _count_tokens(text: str) -> int:
     return len(_WORD.findall(text)) or (1 if text else 0)
 
 
+# Ports handed out by closed_port_url, held bound (never listening) so that no
+# other process can take them; a FakeOpenAIServer started on one adopts it.
+_HELD: dict[int, socket.socket] = {}
+_HELD_LOCK = threading.Lock()
+
+
 def closed_port_url() -> str:
-    """A ``/v1`` base URL on a loopback port where nothing listens."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # The socket never listened and is closed now: connecting is refused.
+    """A ``/v1`` base URL on a loopback port where nothing listens.
+
+    The port stays bound by this process without listening, so connecting is
+    refused for as long as the tests run, and no other process can start
+    listening there in between. ``FakeOpenAIServer(port=that_port).start()``
+    takes the same socket over: a server "coming back" on the URL.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    with _HELD_LOCK:
+        _HELD[port] = sock
     return f"http://127.0.0.1:{port}/v1"
 
 
@@ -154,7 +167,17 @@ class FakeOpenAIServer:
 
     def start(self) -> "FakeOpenAIServer":
         handler = type("_BoundHandler", (_Handler,), {"server_state": self})
-        self._httpd = _QuietHTTPServer((self.host, self.port), handler)
+        with _HELD_LOCK:
+            held = _HELD.pop(self.port, None) if self.port else None
+        if held is None:  # port 0: the OS picks one while binding, no race
+            self._httpd = _QuietHTTPServer((self.host, self.port), handler)
+        else:  # the port closed_port_url holds: listen on that very socket
+            self._httpd = _QuietHTTPServer((self.host, self.port), handler, bind_and_activate=False)
+            self._httpd.socket.close()
+            self._httpd.socket = held
+            self._httpd.server_address = held.getsockname()
+            self._httpd.server_name, self._httpd.server_port = self._httpd.server_address[:2]
+            self._httpd.server_activate()
         self.port = self._httpd.server_address[1]
         self._stopping.clear()
         self._thread = threading.Thread(

@@ -20,6 +20,8 @@ from rag.index.building import build_index
 from rag.llm.llama_cpp import LlamaCppChatModel
 from tests.conftest import smollm2_path
 
+pytestmark = pytest.mark.slow  # the real GGUF, as the other SmolLM2 tests
+
 QUESTION = "When did the harbour bridge reopen after the repairs?"
 DEADLOCK = 600  # seconds: far beyond any answer here on a loaded 2-core machine
 

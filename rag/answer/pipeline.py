@@ -66,7 +66,7 @@ from rag.answer.citations import (
     process_citations,
     strip_markers,
 )
-from rag.answer.prompts import answer_messages, rewrite_messages, token_counter
+from rag.answer.prompts import answer_messages, rewrite_messages
 from rag.config import Settings
 from rag.errors import BackendError
 from rag.ingest.sentences import split_sentences
@@ -233,7 +233,7 @@ class Answerer:
         if not history or not self.settings.answer.rewrite_followups or not looks_like_followup(question):
             return question
         model = self.chat_model
-        if model.backend == "extractive":
+        if not model.can_rewrite:
             return keyword_rewrite(question, history)
         a = self.settings.answer
         messages = rewrite_messages(question, history, max_chars=a.rewrite_turn_chars,
@@ -245,13 +245,8 @@ class Answerer:
 
     def retrieve(self, query: str, filters: SearchFilters | None = None) -> tuple[list[Passage], dict[str, float]]:
         """The passages for ``query`` and the relevance of the best one."""
-        opened = self.opened
-        vector = opened.embedder.embed([query])[0]
-        rows, scores = opened.retriever.search_rows(query, self.settings.answer.passages, filters, query_vector=vector)
-        passages = opened.snapshot.passages(rows)
-        for passage, score in zip(passages, scores):
-            passage.score = float(score)
-        return passages, relevance(query, vector, passages, opened.snapshot.vectors.vectors(np.asarray(rows)))
+        found = self.opened.retriever.retrieve(query, self.settings.answer.passages, filters)
+        return found.passages, relevance(query, found.query_vector, found.passages, found.vectors)
 
     def should_refuse(self, rel: dict[str, float]) -> bool:
         """True when the evidence is too weak to ask the model (see module doc)."""
@@ -296,13 +291,12 @@ class Answerer:
         llm = self.settings.llm
         messages, given = answer_messages(
             standalone, retrieved, context_tokens=llm.context_tokens,
-            answer_tokens=llm.max_answer_tokens, count=token_counter(model))
+            answer_tokens=llm.max_answer_tokens, count=model.count_tokens)
         pieces: list[str] = []
         timings["first_token_ms"] = None
         # Closed when this generator is (a reader that stops mid-answer), so a
-        # local model's lock is released then, not at garbage collection.
-        with closing(model.stream(messages, max_tokens=llm.max_answer_tokens, passages=given,
-                                  question=standalone)) as deltas:
+        # local model is free for the next answer then, not at garbage collection.
+        with closing(model.stream(messages, max_tokens=llm.max_answer_tokens)) as deltas:
             for delta in deltas:
                 if not delta:
                     continue

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +87,16 @@ class LlamaCppChatModel(ChatModel):
                     ) from None
             return self._llm
 
-    def stream(
-        self,
-        messages: list[dict],
-        *,
-        max_tokens: int | None = None,
-        passages: Sequence[Any] | None = None,
-        question: str | None = None,
-    ) -> Iterator[str]:
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the model's own tokenizer, never while a piece of an
+        answer is being computed (llama.cpp is not safe to use from two threads at once)."""
+        llm = self._load()
+        with self._turn:
+            while self._owner_busy:
+                self._turn.wait()
+            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
         llm = self._load()
         ticket = object()
         self._take_turn(ticket)

@@ -5,8 +5,7 @@ Covers OpenAI itself, Ollama, vLLM, LM Studio and llama.cpp's server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
 
 from rag.config import LLMSettings
 from rag.errors import BackendError, ConfigError
@@ -62,14 +61,7 @@ class OpenAIChatModel(ChatModel):
         except Exception as exc:  # noqa: BLE001 - translated below
             raise self._translate(exc, "listing models") from None
 
-    def stream(
-        self,
-        messages: list[dict],
-        *,
-        max_tokens: int | None = None,
-        passages: Sequence[Any] | None = None,
-        question: str | None = None,
-    ) -> Iterator[str]:
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
         model = self.model
         try:
             response = self._client.chat.completions.create(

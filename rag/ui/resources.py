@@ -70,10 +70,10 @@ def session_chat_model(settings: Settings):
 def open_current_index(settings: Settings):
     """(opened index, None) or (None, message); the message is "missing" when
     no index has been built yet."""
-    from rag.index.store import IndexStore
+    from rag.index.stores import make_store
 
     try:
-        version = IndexStore(settings.index_dir).current_folder().name
+        version = make_store(settings).published_version()
         scope = settings.model_dump(include={"index_dir", "embedding", "retrieval", "chunking"})
         return cached_index(version, Settings.model_validate(scope).model_dump_json()), None
     except IndexMissingError:
