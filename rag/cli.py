@@ -215,11 +215,15 @@ def eval_retrieval(
 LlmOpt = typer.Option(None, "--llm", help="Chat backend: llama-cpp, openai or extractive (default: RAG_LLM__BACKEND).")
 ModelOpt = typer.Option(None, "--model", help="Model name (openai) or GGUF file (llama-cpp).")
 BaseUrlOpt = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://localhost:11434/v1.")
+KeyEnvOpt = typer.Option(None, "--api-key-env", help="Name of the environment variable holding the key for "
+                         "this server (only OpenAI's own endpoint gets OPENAI_API_KEY without it).")
 
 
-def llm_flags(llm: Optional[str], model: Optional[str], base_url: Optional[str]) -> dict:
-    """The --llm/--model/--base-url flags as settings overrides (unset flags are ignored)."""
-    return {"backend": llm, "model": model, "base_url": base_url}
+def llm_flags(llm: Optional[str], model: Optional[str], base_url: Optional[str],
+              api_key_env: Optional[str] = None) -> dict:
+    """The --llm/--model/--base-url/--api-key-env flags as settings overrides (unset
+    flags are ignored; a new --base-url does not inherit a configured key variable)."""
+    return {"backend": llm, "model": model, "base_url": base_url, "api_key_env": api_key_env}
 
 
 def print_sources(answer) -> None:
@@ -274,12 +278,13 @@ def ask(
     llm: Optional[str] = LlmOpt,
     model: Optional[str] = ModelOpt,
     base_url: Optional[str] = BaseUrlOpt,
+    api_key_env: Optional[str] = KeyEnvOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing them."""
     from rag.answer.pipeline import Answerer
 
-    settings = settings_for(index, llm=llm_flags(llm, model, base_url))
+    settings = settings_for(index, llm=llm_flags(llm, model, base_url, api_key_env))
     try:
         with Answerer(settings) as answerer:
             if as_json:
@@ -299,11 +304,12 @@ def chat(
     as_json: bool = typer.Option(False, "--json", help="Questions from standard input, one a line; for each, "
                                  "one line with one JSON object: the answer as `rag ask --json` gives it, "
                                  '{"error": ...} or {"new_conversation": true}.'),
+    api_key_env: Optional[str] = KeyEnvOpt,
 ) -> None:
     """A terminal chat that keeps the conversation, so follow-ups work."""
     from rag.answer.pipeline import Answerer
 
-    settings = settings_for(index, llm=llm_flags(llm, model, base_url))
+    settings = settings_for(index, llm=llm_flags(llm, model, base_url, api_key_env))
     history: list[dict] = []
     if not as_json:
         typer.echo("Ask about the articles. /new starts a new conversation, /quit leaves.")
@@ -348,6 +354,7 @@ def eval_answers(
     llm: Optional[str] = LlmOpt,
     model: Optional[str] = ModelOpt,
     base_url: Optional[str] = BaseUrlOpt,
+    api_key_env: Optional[str] = KeyEnvOpt,
     records: Optional[Path] = typer.Option(None, "--records", dir_okay=False, help="Also write per-question results (JSON lines) here."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -356,7 +363,7 @@ def eval_answers(
 
     settings = settings_for()
     folder = index or Path(settings.index_dir) / "eval" / corpus.stem
-    settings = settings_for(folder, llm=llm_flags(llm, model, base_url))
+    settings = settings_for(folder, llm=llm_flags(llm, model, base_url, api_key_env))
     bar, update = terminal_progress(not as_json)
     if records is not None:
         records.write_text("")  # filled one question at a time

@@ -238,6 +238,12 @@ class FakeOpenAIServer:
         with self._lock:
             return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
+    def authorizations(self) -> list[str | None]:
+        """The ``Authorization`` header of every recorded request, in order
+        (None where a request carried none): what keys this server was sent."""
+        with self._lock:
+            return [r.headers.get("authorization") for r in self.requests]
+
     def clear(self) -> None:
         """Drop queued actions and recorded requests."""
         with self._lock:

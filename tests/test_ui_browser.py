@@ -8,6 +8,7 @@ marker links to, and that an article carrying ``<script>`` and
 ``rag ui`` in a folder of its own, as an installed user would: the UI answers
 from that folder's ``rag.toml`` and index (or the one ``--index`` names), with
 the app's own Streamlit options applied.
+Markdown links quoted from an article are links only when they are http(s).
 
 CI needs ``apt-get install -y chromium`` (see docs/ui.md); without
 ``/usr/bin/chromium`` the test is skipped with that reason.
@@ -56,6 +57,13 @@ The council discussed the harbour bridge repairs on Monday. One resident submitt
 
 The harbour bridge repairs will cost two million dollars and take three months, the council said.
 """
+JS_LINK = "[full budget](javascript:window.__xss=3)"
+DATA_LINK = "[summary](data:text/html,<script>window.__xss=4</script>)"
+HTTP_LINK = "[council report](https://example.org/council-report)"
+LINK_ARTICLE = f"""City budget published
+
+The city published the full budget for next year as {JS_LINK} with a {DATA_LINK} and the {HTTP_LINK} online.
+"""
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +76,7 @@ def server(tmp_path_factory):
     articles.mkdir()
     shutil.copy(SEED, articles / SEED.name)
     (articles / "council.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    (articles / "budget.txt").write_text(LINK_ARTICLE, encoding="utf-8")
     settings = load_settings(index_dir=tmp / "index", articles_dir=articles,
                              embedding={"backend": "hashing"}, llm={"backend": "extractive"})
     build_index(settings)
@@ -80,7 +89,7 @@ def test_ask_about_the_seed_and_follow_the_citation(server):
     with chromium_page() as page:
         page.goto(server)
         page.get_by_text("Try one of these").wait_for()
-        assert page.get_by_text("2 articles").count() >= 1
+        assert page.get_by_text("3 articles").count() >= 1
         ask(page, "What does Ukraine's victory plan ask the West for?")
         card = page.locator('[class*="st-key-card-"]').first
         card.wait_for()
@@ -193,3 +202,20 @@ def test_rag_ui_index_flag_wins_over_the_folders_rag_toml(own_folder, tmp_path):
         answer = answer_text(page, "What does Ukraine's victory plan ask the West for?")
         assert "victory plan" in answer and "Answered by extractive" in answer  # rag.toml's backend still
         assert SEED_TITLE in page.locator('[class*="st-key-card-"]').first.inner_text()
+
+
+def test_only_http_links_from_article_text_are_links(server):
+    with chromium_page() as page:
+        page.goto(server)
+        page.get_by_text("Try one of these").wait_for()
+        ask(page, "What did the city publish about the full budget for next year?")
+        page.locator('[class*="st-key-card-"]').first.wait_for()
+        wait_idle(page)
+        answer = page.get_by_test_id("stChatMessage").nth(1)
+        text = answer.inner_text()
+        assert JS_LINK in text and "[summary](data:text/html," in text  # quoted, shown as text
+        assert answer.locator("a", has_text="full budget").count() == 0
+        assert answer.locator("a", has_text="summary").count() == 0
+        assert answer.locator('a[href="https://example.org/council-report"]', has_text="council report").count() == 1
+        assert page.locator('a[href^="javascript" i], a[href^="data" i]').count() == 0
+        assert page.evaluate("typeof window.__xss") == "undefined"
