@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from rag.answer import Answerer
+from rag.answer.pipeline import Answerer
 from rag.config import load_settings
 
 QUESTIONS = [

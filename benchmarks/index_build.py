@@ -21,11 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.articles import load_paths
-from rag.chunking import Chunker
 from rag.config import Settings
-from rag.embedders import make_embedder
-from rag.store import IndexStore
+from rag.embed.registry import make_embedder
+from rag.index.store import IndexStore
+from rag.ingest.articles import load_paths
+from rag.ingest.chunking import Chunker
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ Articles are made by recombining paragraphs of the MultiHop-RAG corpus
 takes the metadata of one real article (source, date), a title and as many
 paragraphs as a randomly chosen real article has, drawn from the whole corpus,
 so lengths follow the real distribution. They are written as JSONL files
-(1,000 per file) and built with ``rag.indexing.build_index`` in this process,
+(1,000 per file) and built with ``rag.index.building.build_index`` in this process,
 so loading, chunking, embedding and publishing are all measured.
 
 Every step runs in a fresh process, so that each peak memory is its own:
@@ -139,8 +139,8 @@ def embedding(name: str) -> dict:
 def build_step(index: Path, articles: Path, embedder_name: str) -> None:
     """One build in this (fresh) process; print its time and memory as JSON."""
     from rag.config import load_settings
-    from rag.embedders import make_embedder
-    from rag.indexing import build_index
+    from rag.embed.registry import make_embedder
+    from rag.index.building import build_index
 
     settings = load_settings(index_dir=index, embedding=embedding(embedder_name))
     embedder = make_embedder(settings.embedding)
@@ -170,7 +170,7 @@ def build_step(index: Path, articles: Path, embedder_name: str) -> None:
 def serve_step(index: Path, embedder_name: str, n_queries: int) -> None:
     """Open the index and search in this (fresh) process; print latency and memory."""
     from rag.config import load_settings
-    from rag.indexing import open_index
+    from rag.search.open_index import open_index
 
     settings = load_settings(index_dir=index, embedding=embedding(embedder_name))
     rss_before = status_kb("VmRSS")

@@ -14,8 +14,8 @@ import statistics
 import time
 
 from rag.config import load_settings
-from rag.evaluation import load_queries
-from rag.indexing import open_index
+from rag.eval.retrieval import load_queries
+from rag.search.open_index import open_index
 
 
 def timed(fn, items) -> list[float]:

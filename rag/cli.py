@@ -49,7 +49,13 @@ def terminal_progress(enabled: bool):
     """A rich progress bar on a terminal, or None."""
     if not enabled or not sys.stderr.isatty():
         return None, None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn(), transient=True)
@@ -71,7 +77,7 @@ def index_build(
     as_json: bool = JsonOpt,
 ) -> None:
     """Make the index match the articles under PATHS."""
-    from rag.indexing import build_index
+    from rag.index.building import build_index
 
     settings = settings_for(index)
     bar, update = terminal_progress(not as_json)
@@ -98,7 +104,7 @@ def index_build(
 @index_app.command("info")
 def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
     """Counts, embedder, build time and size of the index."""
-    from rag.store import IndexStore
+    from rag.index.store import IndexStore
 
     settings = settings_for(index)
     try:
@@ -143,8 +149,8 @@ def search(
     as_json: bool = JsonOpt,
 ) -> None:
     """Passages that match QUERY, best first."""
-    from rag.indexing import open_index
-    from rag.retrieval import SearchFilters
+    from rag.search.open_index import open_index
+    from rag.search.retrieval import SearchFilters
 
     settings = settings_for(index)
     filters = SearchFilters(sources=source or [], since=parse_day(since, "--since"), until=parse_day(until, "--until"))
@@ -179,7 +185,7 @@ def eval_retrieval(
     as_json: bool = JsonOpt,
 ) -> None:
     """Hits@4, Hits@10, MRR@10, MAP@10 and evidence recall on the non-null questions."""
-    from rag.evaluation import evaluate_retrieval
+    from rag.eval.retrieval import evaluate_retrieval
 
     settings = settings_for()
     folder = index or Path(settings.index_dir) / "eval" / corpus.stem
@@ -240,7 +246,7 @@ def show_answer(answerer, question: str, history=()):
     from rich.live import Live
     from rich.text import Text
 
-    from rag.answer import Answer
+    from rag.answer.pipeline import Answer
 
     console = Console()
     final = None
@@ -271,7 +277,7 @@ def ask(
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing them."""
-    from rag.answer import Answerer
+    from rag.answer.pipeline import Answerer
 
     settings = settings_for(index, llm=llm_flags(llm, model, base_url))
     try:
@@ -292,7 +298,7 @@ def chat(
     base_url: Optional[str] = BaseUrlOpt,
 ) -> None:
     """A terminal chat that keeps the conversation, so follow-ups work."""
-    from rag.answer import Answerer
+    from rag.answer.pipeline import Answerer
 
     settings = settings_for(index, llm=llm_flags(llm, model, base_url))
     history: list[dict] = []
@@ -334,7 +340,7 @@ def eval_answers(
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer accuracy, refusals, citation validity and cited evidence on MultiHop-RAG questions."""
-    from rag.answer_eval import evaluate_answers
+    from rag.eval.answers import evaluate_answers
 
     settings = settings_for()
     folder = index or Path(settings.index_dir) / "eval" / corpus.stem
@@ -366,12 +372,8 @@ def ui(ctx: typer.Context) -> None:
     """Open the Streamlit chat (extra arguments go to `streamlit run`)."""
     import subprocess
 
-    app_path = Path(__file__).resolve().parent.parent / "ui" / "app.py"
-    if not app_path.is_file():
-        fail(f"the UI is not beside this installation ({app_path}); run it from a checkout of article-rag")
+    app_path = Path(__file__).resolve().parent / "ui" / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app_path), *ctx.args]
-    raise typer.Exit(subprocess.call(command, cwd=app_path.parent.parent))
-
-
-def main() -> None:  # pragma: no cover - console entry
-    app()
+    # The caller's folder stays the working directory, so its rag.toml and a
+    # relative index folder mean the same to the UI as to `rag index build`.
+    raise typer.Exit(subprocess.call(command))

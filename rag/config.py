@@ -25,8 +25,8 @@ class EmbeddingSettings(BaseModel):
     """Which embedder turns passages into vectors."""
 
     backend: str = "sentence-transformers"
-    # None: the packaged all-MiniLM-L6-v2 (sentence-transformers) or the
-    # server's own default name (openai).
+    # sentence-transformers: a local model folder, None for the packaged
+    # all-MiniLM-L6-v2. openai: the server's model name (required there).
     model: str | None = None
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
@@ -81,6 +81,17 @@ class AnswerSettings(BaseModel):
     passages: int = 6
     min_relevance: float = 0.0
     rewrite_followups: bool = True
+    # Follow-up rewriting: how much of the conversation the model is shown,
+    # and how long the standalone question may be.
+    rewrite_history_turns: int = 6
+    rewrite_turn_chars: int = 600
+    rewrite_max_tokens: int = 96
+
+
+class UISettings(BaseModel):
+    """The Streamlit app."""
+
+    max_question_chars: int = 4000
 
 
 class Settings(BaseSettings):
@@ -102,6 +113,10 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+    # Where derived models are cached (the assembled GGUF, exported ONNX
+    # models); env RAG_CACHE_DIR.
+    cache_dir: Path = Path.home() / ".cache" / "article-rag"
 
     @classmethod
     def settings_customise_sources(
@@ -115,6 +130,11 @@ class Settings(BaseSettings):
         toml_path = os.environ.get("RAG_CONFIG", "rag.toml")
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
         return (init_settings, env_settings, toml)
+
+
+def cache_dir() -> Path:
+    """The configured cache folder (``cache_dir``: rag.toml or ``RAG_CACHE_DIR``)."""
+    return Settings().cache_dir.expanduser()
 
 
 def load_settings(**overrides: Any) -> Settings:

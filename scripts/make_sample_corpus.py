@@ -41,9 +41,9 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rag.articles import load_path  # noqa: E402
-from rag.cleaning import clean_body  # noqa: E402
-from rag.records import normalise_date  # noqa: E402
+from rag.ingest.articles import load_path  # noqa: E402
+from rag.ingest.cleaning import clean_body  # noqa: E402
+from rag.ingest.records import normalise_date  # noqa: E402
 
 N_SOURCES = 30
 MIN_BODY, MAX_BODY = 2_000, 12_000

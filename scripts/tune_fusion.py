@@ -10,9 +10,15 @@ import sys
 import numpy as np
 
 from rag.config import RetrievalSettings, load_settings
-from rag.evaluation import aggregate, evidence_recall, gold_facts, load_queries, score_query
-from rag.indexing import open_index
-from rag.retrieval import Retriever
+from rag.eval.retrieval import (
+    aggregate,
+    evidence_recall,
+    gold_facts,
+    load_queries,
+    score_query,
+)
+from rag.search.open_index import open_index
+from rag.search.retrieval import Retriever
 
 opened = open_index(load_settings(index_dir=sys.argv[1]))
 queries = load_queries("../shared/eval/multihop-rag/queries-dev.json")

@@ -1,16 +1,21 @@
 """Tuning harness (dev questions only): build indexes with several chunkings
 and score retrieval settings. Not part of the product; used to write
 docs/retrieval.md."""
-import json, sys, time, itertools
+import json
+import sys
+import time
 from pathlib import Path
+
 import numpy as np
-from rag.articles import Article, article_id_for
+
 from rag.config import EmbeddingSettings, RetrievalSettings
-from rag.embedders import make_embedder
-from rag.chunking import Chunker
-from rag.store import IndexStore
-from rag.retrieval import Retriever
-from rag.evaluation import score_query, aggregate, load_queries, evidence_recall
+from rag.embed.registry import make_embedder
+from rag.eval.retrieval import aggregate, evidence_recall, load_queries, score_query
+from rag.index.store import IndexStore
+from rag.ingest.articles import article_id_for
+from rag.ingest.chunking import Chunker
+from rag.search.retrieval import Retriever
+from rag.types import Article
 
 corpus = json.loads(Path("../shared/eval/multihop-rag/corpus.json").read_text())
 arts = [Article(id=article_id_for(a["url"]), title=a["title"], body=a["body"], source=a["source"],
@@ -19,7 +24,7 @@ queries = load_queries("../shared/eval/multihop-rag/queries-dev.json")
 LEXONLY = "--lexonly" in sys.argv
 emb = make_embedder(EmbeddingSettings())
 if LEXONLY:  # MiniLM tokenizer for chunk sizes, hashing vectors: BM25-only studies
-    from rag.embedders import HashingEmbedder
+    from rag.embed.hashing import HashingEmbedder
     _h = HashingEmbedder(EmbeddingSettings(dim=64))
     emb.embed = _h.embed; emb.dim = 64; emb.model_id = "lexonly"
 qvecs = emb.embed([q["query"] for q in queries])

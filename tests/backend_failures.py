@@ -46,7 +46,7 @@ FAILURES = [
     Failure("embedding-wrong-dimension", lambda chat, emb: emb.script_wrong_dim(17),
             ("17-dimensional vectors but this index uses 32", "rebuild"), 0),
     Failure("embedding-http-503", lambda chat, emb: emb.script_error(503, endpoint="embeddings", times=_TRIES),
-            ("answered HTTP 503 for model fake-embed (2 tries)", "try again"), 0),
+            ("failed with HTTP 503 after 2 tries", "model fake-embed", "try again"), 0),
     Failure("embedding-timeout", lambda chat, emb: emb.script_delay(TIMEOUT_S + 1.5, endpoint="embeddings",
                                                                      times=_TRIES),
             (f"did not answer within {TIMEOUT_S:g} s (2 tries)", "RAG_EMBEDDING__TIMEOUT"), 0),

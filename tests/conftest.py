@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from pathlib import Path
 
 import pytest
@@ -43,14 +42,6 @@ def articles_dir(tmp_path: Path) -> Path:
 def settings(tmp_path: Path, articles_dir: Path) -> Settings:
     return load_settings(index_dir=tmp_path / "index", articles_dir=articles_dir,
                          embedding={"backend": "hashing"})
-
-
-@pytest.fixture
-def seed_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "seed"
-    target.mkdir()
-    shutil.copy(SAMPLE / "000_ed08602e7532188b.txt", target)
-    return target
 
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -3,21 +3,32 @@ OpenAI server, the extractive model and SmolLM2 as chat models."""
 
 from __future__ import annotations
 
-from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
-
 import importlib.util
 import json
 
 import pytest
 from typer.testing import CliRunner
 
-from rag.answer import Answer, Answerer, is_refusal, keyword_rewrite, looks_like_followup
-from rag.answer_eval import evaluate_answers, score_answers, strict_correct, word_overlap_correct
-from rag.citations import parse_markers
+from rag.answer.citations import parse_markers
+from rag.answer.pipeline import (
+    Answer,
+    Answerer,
+    is_refusal,
+    keyword_rewrite,
+    looks_like_followup,
+)
+from rag.answer.prompts import SYSTEM_PROMPT, answer_messages, estimate_tokens
 from rag.config import Settings
-from rag.indexing import build_index, open_index
-from rag.llms import make_chat_model
-from rag.prompts import SYSTEM_PROMPT, answer_messages, estimate_tokens
+from rag.eval.answers import (
+    evaluate_answers,
+    score_answers,
+    strict_correct,
+    word_overlap_correct,
+)
+from rag.index.building import build_index
+from rag.llm.registry import make_chat_model
+from rag.search.open_index import open_index
+from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
 from tests.openai_server import FakeOpenAIServer
 
 ARTICLES = {

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from rag import articles
-from rag.articles import article_id_for, load_path, load_paths
-from rag.cleaning import clean_body
-from rag.records import normalise_date
+from rag.ingest import articles
+from rag.ingest.articles import article_id_for, load_path, load_paths
+from rag.ingest.cleaning import clean_body
+from rag.ingest.records import normalise_date
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "articles"

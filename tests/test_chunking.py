@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from rag.articles import Article, load_paths
-from rag.chunking import Chunker, passage_header
 from rag.config import EmbeddingSettings
-from rag.embedders import HashingEmbedder, make_embedder
-from rag.sentences import sentence_spans
+from rag.embed.hashing import HashingEmbedder
+from rag.embed.registry import make_embedder
+from rag.ingest.articles import load_paths
+from rag.ingest.chunking import Chunker, passage_header
+from rag.ingest.sentences import sentence_spans
+from rag.types import Article
 from tests.conftest import SAMPLE
 
 

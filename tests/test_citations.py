@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.citations import (
+from rag.answer.citations import (
     SUPPORT_THRESHOLD,
     parse_markers,
     process_citations,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rag.config import EmbeddingSettings
-from rag.embedders import EMBEDDERS, make_embedder
+from rag.embed.registry import EMBEDDERS, make_embedder
 from rag.errors import ConfigError, EmbedderError
 from tests.openai_server import FakeOpenAIServer
 
@@ -76,5 +76,5 @@ def test_openai_wrong_dimension_is_a_clear_error(openai_server):
 def test_openai_server_down_is_a_clear_error():
     from tests.openai_server import closed_port_url
 
-    with pytest.raises(EmbedderError, match="cannot reach"):
+    with pytest.raises(EmbedderError, match="Could not connect to the embedding server"):
         make_embedder(EmbeddingSettings(backend="openai", model="m", base_url=closed_port_url(), max_retries=0))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rag.evaluation import aggregate, gold_facts, score_query
+from rag.eval.retrieval import aggregate, gold_facts, score_query
 from tests.conftest import SHARED
 
 SAMPLE = SHARED / "eval" / "multihop-rag" / "sample_retrieval_output_llm-embedder.json"

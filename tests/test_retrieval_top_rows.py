@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rag.retrieval import top_rows
+from rag.search.retrieval import top_rows
 
 
 @pytest.mark.parametrize("seed", range(20))

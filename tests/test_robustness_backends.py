@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.config import load_settings
-from rag.indexing import build_index
+from rag.index.building import build_index
 from tests.backend_failures import FAILURES, LIMITS
 from tests.conftest import REPO, write_article
 from tests.openai_server import FakeOpenAIServer, closed_port_url
@@ -107,7 +107,7 @@ def test_ask_429_with_retry_after_is_retried_and_answers(servers, env):
 def test_ask_with_server_down_names_the_address(which, env):
     down = closed_port_url()
     key = "RAG_LLM__BASE_URL" if which == "chat" else "RAG_EMBEDDING__BASE_URL"
-    expected = "Could not connect to the chat server" if which == "chat" else "cannot reach the embedding server"
+    expected = "Could not connect to the chat server" if which == "chat" else "Could not connect to the embedding server"
     result = ask({**env, key: down})
     assert_clean_error(result, expected)
     assert down in result.stderr
@@ -120,7 +120,7 @@ class ChatSession:
 
     def __init__(self, env: dict[str, str]):
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from rag.cli import main; main()", "chat"], cwd=REPO, text=True, bufsize=1,
+            [sys.executable, "-c", "from rag.cli import app; app()", "chat"], cwd=REPO, text=True, bufsize=1,
             env={**os.environ, **env, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._chunks: queue.Queue[str] = queue.Queue()

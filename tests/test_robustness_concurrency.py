@@ -22,13 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answerer
-from rag.articles import load_paths
-from rag.chunking import Chunker
+from rag.answer.pipeline import Answerer
 from rag.config import load_settings
-from rag.embedders import make_embedder
-from rag.indexing import build_index, open_index
-from rag.store import IndexStore
+from rag.embed.registry import make_embedder
+from rag.index.building import build_index
+from rag.index.store import IndexStore
+from rag.ingest.articles import load_paths
+from rag.ingest.chunking import Chunker
+from rag.search.open_index import open_index
 from tests.conftest import REPO, write_article
 
 GENERATIONS = (1, 2, 3)
@@ -38,7 +39,7 @@ QUERIES = ["harbour budget council", "school storm closure", "striker contract f
 REBUILDS = textwrap.dedent("""
     import sys, time
     from rag.config import load_settings
-    from rag.indexing import build_index
+    from rag.index.building import build_index
     settings = load_settings(index_dir=sys.argv[1], embedding={"backend": "hashing"})
     for folder in sys.argv[2:]:
         time.sleep(0.3)
@@ -49,9 +50,9 @@ REBUILDS = textwrap.dedent("""
 RACE = textwrap.dedent("""
     import os, sys, time
     from rag.config import load_settings
-    from rag.embedders import HashingEmbedder
+    from rag.embed.hashing import HashingEmbedder
     from rag.errors import IndexLockedError
-    from rag.indexing import build_index
+    from rag.index.building import build_index
 
     class Slow(HashingEmbedder):  # holds the lock long enough for the other build to try
         def embed(self, texts):

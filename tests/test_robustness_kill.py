@@ -29,8 +29,9 @@ from pathlib import Path
 import pytest
 
 from rag.config import load_settings
-from rag.indexing import build_index, open_index
-from rag.store import IndexStore
+from rag.index.building import build_index
+from rag.index.store import IndexStore
+from rag.search.open_index import open_index
 from tests.conftest import REPO, write_article
 
 STAGES = ("loading", "chunking", "embedding", "publishing")
@@ -39,9 +40,9 @@ PER_STAGE = 7
 
 DRIVER = textwrap.dedent('''
     import json, os, shutil, signal, sys
-    import rag, rag.manifest, rag.sentences
+    import rag, rag.index.manifest, rag.ingest.sentences
     from rag.config import load_settings
-    from rag.indexing import build_index
+    from rag.index.building import build_index
 
     cfg = json.loads(sys.argv[1])
     RAG_DIR = os.path.dirname(os.path.abspath(rag.__file__)) + os.sep

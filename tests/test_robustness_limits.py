@@ -15,10 +15,11 @@ import shutil
 
 import numpy as np
 
-from rag import rows as rows_module
 from rag.config import load_settings
-from rag.indexing import build_index, open_index
-from rag.store import IndexStore
+from rag.index import rows as rows_module
+from rag.index.building import build_index
+from rag.index.store import IndexStore
+from rag.search.open_index import open_index
 from tests.conftest import write_article
 
 QUERIES = ["harbour bridge cables", "striker contract", "record profit chips", "storm schools", "late correction"]

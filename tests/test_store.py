@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from rag.config import EmbeddingSettings
-from rag.embedders import HashingEmbedder
+from rag.embed.hashing import HashingEmbedder
 from rag.errors import IndexLockedError, IndexMismatchError, IndexMissingError
-from rag.indexing import build_index, open_index
-from rag.retrieval import SearchFilters
-from rag.store import IndexStore
+from rag.index.building import build_index
+from rag.index.store import IndexStore
+from rag.search.open_index import open_index
+from rag.search.retrieval import SearchFilters
 from tests.conftest import REPO, write_article
 
 
@@ -105,8 +106,8 @@ def test_failed_build_leaves_previous_index(settings, articles_dir):
 KILLED_BUILD = textwrap.dedent("""
     import sys, time
     from rag.config import load_settings
-    from rag.embedders import HashingEmbedder
-    from rag.indexing import build_index
+    from rag.embed.hashing import HashingEmbedder
+    from rag.index.building import build_index
 
     class Slow(HashingEmbedder):
         def embed(self, texts):

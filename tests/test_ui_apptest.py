@@ -17,11 +17,22 @@ import pytest
 pytest.importorskip("streamlit")
 
 from rag.config import load_settings  # noqa: E402
-from rag.indexing import build_index  # noqa: E402
+from rag.index.building import build_index  # noqa: E402
 from tests.openai_server import FakeOpenAIServer, closed_port_url  # noqa: E402
 from tests.ui_apptest_helpers import (  # noqa: E402
-    QUESTION, SECOND, SEED_TITLE, app, ask, clear_streamlit_caches, no_exceptions, rag_env, saved, texts,
-    wait_for_job, write_articles)
+    QUESTION,
+    SECOND,
+    SEED_TITLE,
+    app,
+    ask,
+    clear_streamlit_caches,
+    no_exceptions,
+    rag_env,
+    saved,
+    texts,
+    wait_for_job,
+    write_articles,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -159,7 +170,7 @@ def test_no_index_yet_then_upload_and_index(env):
 def test_rebuild_in_background_keeps_answering(env, monkeypatch):
     import threading
 
-    from rag.store import IndexStore
+    from rag.index.store import IndexStore
 
     build(env)
     at = app()

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui_browser_helpers import CHROMIUM, app_env, ask, chromium_page, streamlit_server, wait_idle
+from tests.ui_browser_helpers import (
+    CHROMIUM,
+    app_env,
+    ask,
+    chromium_page,
+    streamlit_server,
+    wait_idle,
+)
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).is_file(),
@@ -46,7 +53,7 @@ The harbour bridge repairs will cost two million dollars and take three months, 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from rag.config import load_settings
-    from rag.indexing import build_index
+    from rag.index.building import build_index
 
     tmp = tmp_path_factory.mktemp("ui-browser")
     articles = tmp / "articles"

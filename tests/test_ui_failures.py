@@ -16,11 +16,21 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from rag.config import load_settings  # noqa: E402
-from rag.indexing import build_index  # noqa: E402
+from rag.index.building import build_index  # noqa: E402
 from tests.backend_failures import CONNECTION_REFUSED, FAILURES, LIMITS  # noqa: E402
 from tests.openai_server import FakeOpenAIServer, closed_port_url  # noqa: E402
 from tests.ui_apptest_helpers import (  # noqa: E402
-    QUESTION, SEED_TITLE, app, ask, clear_streamlit_caches, no_exceptions, rag_env, saved, texts, write_articles)
+    QUESTION,
+    SEED_TITLE,
+    app,
+    ask,
+    clear_streamlit_caches,
+    no_exceptions,
+    rag_env,
+    saved,
+    texts,
+    write_articles,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -7,11 +7,16 @@ import re
 
 import pytest
 
-from rag.conversations import ConversationError, ConversationStore
-from ui.backends import session_key_env
-from ui.markdown_text import answer_markdown, highlighted_passage, md_escape
-from ui.messages import conversation_markdown, error_record, example_questions, history_for_answerer
-from ui.uploads import safe_filename, save_uploads
+from rag.answer.conversations import ConversationError, ConversationStore
+from rag.ui.backends import session_key_env
+from rag.ui.markdown_text import answer_markdown, highlighted_passage, md_escape
+from rag.ui.messages import (
+    conversation_markdown,
+    error_record,
+    example_questions,
+    history_for_answerer,
+)
+from rag.ui.uploads import safe_filename, save_uploads
 
 ARTICLE = b"A title\n\nThe harbour bridge repairs will cost two million dollars, the council said.\n"
 

@@ -53,11 +53,11 @@ def app_env(index_dir: Path, articles_dir: Path, **extra: str) -> dict[str, str]
 
 @contextmanager
 def streamlit_server(env: dict[str, str], timeout: float = 60.0):
-    """``streamlit run ui/app.py`` on a free loopback port; yields its URL."""
+    """``streamlit run rag/ui/app.py`` on a free loopback port; yields its URL."""
     port = free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "rag" / "ui" / "app.py"),
          "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *THEME_FLAGS],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -127,7 +127,7 @@ def ask(page, question: str) -> None:
 
 def _screenshots(articles: Path, out: Path, questions: list[str]) -> None:
     from rag.config import load_settings
-    from rag.indexing import build_index
+    from rag.index.building import build_index
 
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="rag-ui-shots-"))

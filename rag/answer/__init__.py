@@ -1,0 +1,1 @@
+"""Answer: the question-to-cited-answer pipeline, its prompts, citations and conversations."""

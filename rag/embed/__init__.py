@@ -1,0 +1,1 @@
+"""Embed: the ``Embedder`` interface and its implementations, chosen by name."""

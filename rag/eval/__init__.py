@@ -1,0 +1,1 @@
+"""Eval: retrieval and answer metrics on MultiHop-RAG-format data."""

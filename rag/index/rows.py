@@ -1,0 +1,113 @@
+"""The SQLite rows of an index version: articles, and passages numbered like the vectors.
+
+A build writes the rows of new passages from Python objects and copies the
+rows of unchanged articles' passages straight from the previous version's
+database (``ATTACH``), so an incremental build never turns them into Python
+objects. The lexical indexes then stream their texts back from the new
+database, so no list of every passage text is ever held in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+from rag.types import Article, Passage
+
+SCHEMA = """
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL, source TEXT,
+    published_at TEXT, url TEXT, author TEXT, path TEXT, extra TEXT,
+    content_hash TEXT NOT NULL
+);
+CREATE TABLE passages (
+    row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL, text TEXT NOT NULL, header TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, token_count INTEGER NOT NULL,
+    text_hash TEXT NOT NULL
+);
+CREATE INDEX passages_article ON passages(article_id);
+"""
+_PASSAGE_COLUMNS = 'id, article_id, ordinal, text, header, start, "end", token_count, text_hash'
+_BATCH = 10_000  # rows per query: far below SQLite's limit on query parameters
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an immutable database (no locks, no journal)."""
+    db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def extra_json(article: Article) -> str:
+    return json.dumps(article.extra, default=str)
+
+
+def write_rows(path: Path, articles: Sequence[Article], plan: Sequence[Passage | int], old_db: Path | None) -> None:
+    """Write a new database: ``plan[row]`` is a new Passage or the row of ``old_db`` to copy."""
+    db = sqlite3.connect(path)
+    try:
+        # A new file in the work folder, flushed with the whole folder before it is published:
+        # SQLite's own journal and syncs would only cost time.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+            ((a.id, a.title, a.body, a.source, a.published_at, a.url, a.author, a.path, extra_json(a),
+              a.content_hash) for a in articles),
+        )
+        db.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)",
+            ((row, p.id, p.article_id, p.ordinal, p.text, p.header, p.start, p.end, p.token_count, p.text_hash)
+             for row, p in enumerate(plan) if not isinstance(p, int)),
+        )
+        copies = [(row, old) for row, old in enumerate(plan) if isinstance(old, int)]
+        if copies:
+            db.execute("ATTACH DATABASE ? AS old", (str(old_db),))
+            db.executemany(f"INSERT INTO passages SELECT ?, {_PASSAGE_COLUMNS} FROM old.passages WHERE row = ?",
+                           copies)
+            db.commit()
+            db.execute("DETACH DATABASE old")
+        db.commit()
+        found = db.execute("SELECT count(*) FROM passages").fetchone()[0]
+        if found != len(plan):
+            raise RuntimeError(f"wrote {found} passage rows instead of {len(plan)}; the previous version lacks rows")
+    finally:
+        db.close()
+
+
+def stream_texts(path: Path, full: bool) -> Iterator[str]:
+    """Every passage's text (with its header when ``full``) in row order, read lazily."""
+    db = connect_read_only(path)
+    try:
+        query = "SELECT header, text FROM passages ORDER BY row"
+        for header, text in db.execute(query):
+            yield f"{header}\n{text}" if full else text
+    finally:
+        db.close()
+
+
+def read_passages(db: sqlite3.Connection, rows: Sequence[int]) -> list[Passage]:
+    """Passages (with their article's metadata) at ``rows``, in the given order."""
+    found: dict[int, sqlite3.Row] = {}
+    wanted = [int(x) for x in rows]
+    for start in range(0, len(wanted), _BATCH):
+        part = wanted[start:start + _BATCH]
+        marks = ",".join("?" * len(part))
+        found.update((r["row"], r) for r in db.execute(
+            "SELECT p.*, a.title, a.source, a.published_at, a.url, a.author, a.extra FROM passages p "
+            f"JOIN articles a ON a.id = p.article_id WHERE p.row IN ({marks})", part))
+    return [passage_from_row(found[r]) for r in wanted]
+
+
+def passage_from_row(row: sqlite3.Row) -> Passage:
+    return Passage(
+        id=row["id"], article_id=row["article_id"], ordinal=row["ordinal"], text=row["text"],
+        header=row["header"], start=row["start"], end=row["end"], token_count=row["token_count"],
+        title=row["title"], source=row["source"], published_at=row["published_at"], url=row["url"],
+        author=row["author"], extra=json.loads(row["extra"] or "{}"),
+    )

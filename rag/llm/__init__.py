@@ -1,0 +1,1 @@
+"""LLM: the ``ChatModel`` interface and its backends, chosen by name."""

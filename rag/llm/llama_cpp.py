@@ -1,0 +1,107 @@
+"""In-process llama.cpp chat model for a local GGUF file (the offline default).
+
+With no ``RAG_LLM__MODEL`` it runs the packaged default
+(:mod:`rag.llm.packaged_gguf`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.config import LLMSettings
+from rag.errors import BackendError, ConfigError
+from rag.llm.base import ChatModel
+from rag.llm.packaged_gguf import (
+    DEFAULT_GGUF_SHA256,
+    default_model_path,
+    default_part_paths,
+    ensure_default_model,
+    is_verified,
+)
+
+
+class LlamaCppChatModel(ChatModel):
+    """A GGUF model run in-process by llama-cpp-python, loaded once, lazily."""
+
+    backend = "llama-cpp"
+
+    def __init__(self, settings: LLMSettings) -> None:
+        self.settings = settings
+        if settings.model:
+            path = Path(settings.model).expanduser()
+            if not path.is_file():
+                raise ConfigError(
+                    f"RAG_LLM__MODEL points at {path}, which is not a file: give the path of a "
+                    f"GGUF model, or unset it to use the packaged default."
+                )
+            self._path: Path | None = path
+        else:
+            self._path = None
+            if not is_verified(default_model_path(), DEFAULT_GGUF_SHA256):
+                default_part_paths()  # fail now, with a clear message, if not installed
+        self.model = str(self._path or default_model_path())
+        self._llm: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._llm is None:
+                try:
+                    from llama_cpp import Llama
+                except ImportError:
+                    raise ConfigError(
+                        "The llama-cpp chat backend needs llama-cpp-python: `pip install "
+                        "'article-rag[local]'`, or choose another RAG_LLM__BACKEND "
+                        "(openai, extractive)."
+                    ) from None
+                path = self._path or ensure_default_model()
+                try:
+                    self._llm = Llama(
+                        model_path=str(path),
+                        n_ctx=self.settings.context_tokens,
+                        n_threads=self.settings.threads or os.cpu_count(),
+                        verbose=False,
+                    )
+                except Exception as exc:  # noqa: BLE001
+                    raise BackendError(
+                        f"llama.cpp could not load the model {path}: {exc}. Is it a valid GGUF "
+                        f"file?"
+                    ) from None
+            return self._llm
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the model's own tokenizer (under the model's lock:
+        llama.cpp's context is not safe to use from two threads at once)."""
+        llm = self._load()
+        with self._lock:
+            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
+        llm = self._load()
+        with self._lock:  # one generation at a time per loaded model
+            try:
+                chunks = llm.create_chat_completion(
+                    messages=messages,
+                    stream=True,
+                    max_tokens=max_tokens or self.settings.max_answer_tokens,
+                    temperature=self.settings.temperature,
+                )
+                for chunk in chunks:
+                    for choice in chunk.get("choices", ()):
+                        text = (choice.get("delta") or {}).get("content")
+                        if text:
+                            yield text
+            except ValueError as exc:
+                if "context window" in str(exc) or "exceed" in str(exc):
+                    raise BackendError(
+                        f"The prompt does not fit the model's context of "
+                        f"{self.settings.context_tokens} tokens ({exc}). Raise "
+                        f"RAG_LLM__CONTEXT_TOKENS or retrieve fewer passages (RAG_ANSWER__PASSAGES)."
+                    ) from None
+                raise BackendError(f"llama.cpp failed on {self.model}: {exc}") from None
+            except RuntimeError as exc:
+                raise BackendError(f"llama.cpp failed on {self.model}: {exc}") from None

@@ -1,0 +1,1 @@
+"""Search: hybrid retrieval over an opened index, with filters and question hints."""

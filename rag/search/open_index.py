@@ -1,0 +1,34 @@
+"""Opening the published index for searching: the index, its embedder and a retriever."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.config import Settings
+from rag.embed.base import Embedder
+from rag.embed.registry import make_embedder
+from rag.index.building import embedding_for_index
+from rag.index.snapshot import IndexSnapshot
+from rag.index.store import IndexStore
+from rag.search.retrieval import Retriever
+
+
+@dataclass
+class OpenIndex:
+    """An opened index with the embedder that built it and a retriever over it."""
+
+    snapshot: IndexSnapshot
+    embedder: Embedder
+    retriever: Retriever
+
+    def close(self) -> None:
+        self.snapshot.close()
+
+
+def open_index(settings: Settings, embedder: Embedder | None = None) -> OpenIndex:
+    """Open the published index, refusing one built by another embedder."""
+    store = IndexStore(settings.index_dir)
+    folder = store.current_folder()  # a clear "no index" error before loading any model
+    embedder = embedder or make_embedder(embedding_for_index(settings.embedding, folder))
+    snapshot = store.open(embedder_id=embedder.model_id)
+    return OpenIndex(snapshot, embedder, Retriever(snapshot, embedder, settings.retrieval))

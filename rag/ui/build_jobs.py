@@ -1,0 +1,113 @@
+"""Index builds in a background thread, one at a time, watched by every session.
+
+No Streamlit here: ``ui/resources.py`` keeps one :class:`IndexJobs` per index
+folder for the whole server, and the sidebar starts builds and draws their
+progress from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.config import Settings
+from rag.errors import RagError
+
+log = logging.getLogger("article_rag.ui")
+
+_STAGE_SPAN = {"loading": (0.0, 0.05), "chunking": (0.05, 0.2), "embedding": (0.2, 0.9),
+               "publishing": (0.9, 1.0)}
+_STAGE_LABEL = {"loading": "Reading articles", "chunking": "Splitting into passages",
+                "embedding": "Embedding passages", "publishing": "Publishing the new index"}
+
+
+@dataclass
+class IndexJob:
+    """One build running (or finished) in a background thread."""
+
+    id: int
+    kind: str  # "rebuild" | "upload"
+    stage: str = "starting"
+    done: int = 0
+    total: int = 0
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    report: dict | None = None
+    error: str | None = None
+    uploaded: list[str] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        return self.finished is None
+
+    @property
+    def fraction(self) -> float:
+        lo, hi = _STAGE_SPAN.get(self.stage, (0.0, 0.0))
+        part = self.done / self.total if self.total else 0.0
+        return 1.0 if not self.running and not self.error else min(1.0, lo + (hi - lo) * part)
+
+    @property
+    def label(self) -> str:
+        text = _STAGE_LABEL.get(self.stage, "Starting")
+        if self.stage in ("chunking", "embedding") and self.total:
+            text += f" ({self.done}/{self.total})"
+        return text
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.stage, self.done, self.total = stage, done, total
+
+
+class IndexJobs:
+    """At most one build at a time per index folder; any session can watch it.
+
+    Builds run in a daemon thread through :func:`rag.index.building.build_index`,
+    which publishes the new version atomically, so every session keeps
+    answering from the old snapshot until the new one is published; the page
+    then reopens the index because the published version name changed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counter = 0
+        self.current: IndexJob | None = None
+        # Embedding settings of the last successful build from this server,
+        # when they differ from the configured ones (an embedder switch).
+        self.embedding: dict | None = None
+
+    def start(self, settings: Settings, kind: str, full: bool = False,
+              uploaded: Sequence[str] = ()) -> IndexJob:
+        with self._lock:
+            if self.current is not None and self.current.running:
+                raise RagError("An index build is already running; wait for it to finish.")
+            self._counter += 1
+            job = IndexJob(id=self._counter, kind=kind, uploaded=list(uploaded))
+            self.current = job
+        thread = threading.Thread(target=self._run, args=(job, settings, full), daemon=True,
+                                  name=f"rag-ui-build-{job.id}")
+        thread.start()
+        return job
+
+    def wait(self, timeout: float = 60.0) -> IndexJob | None:
+        """Block until the current job ends (tests and scripts)."""
+        deadline = time.time() + timeout
+        while self.current is not None and self.current.running and time.time() < deadline:
+            time.sleep(0.05)
+        return self.current
+
+    def _run(self, job: IndexJob, settings: Settings, full: bool) -> None:
+        from rag.index.building import build_index
+
+        try:
+            report = build_index(settings, full=full, progress=job.progress)
+            job.report = report.to_dict()
+            self.embedding = settings.embedding.model_dump()
+        except RagError as exc:
+            job.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - shown as a message, logged for the operator
+            log.exception("index build failed")
+            job.error = f"The index build failed unexpectedly ({type(exc).__name__}: {exc})."
+        finally:
+            job.finished = time.time()

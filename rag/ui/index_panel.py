@@ -1,0 +1,135 @@
+"""The sidebar's index sections: what is indexed, rebuilding, adding articles.
+
+Builds run in the background (:class:`ui.build_jobs.IndexJobs`); while one
+runs, its progress shows here and every session keeps answering from the
+index published before it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from rag.config import EmbeddingSettings, Settings
+from rag.errors import RagError
+from rag.ui.backends import settings_with
+from rag.ui.build_jobs import IndexJobs
+from rag.ui.markdown_text import format_date, md_escape
+from rag.ui.uploads import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, save_uploads
+
+ss = st.session_state
+
+
+def index_section(base: Settings, settings: Settings, opened, problem: str | None, jobs: IndexJobs) -> None:
+    """Counts and embedder of the index, rebuild options, and the build's progress or result."""
+    if opened is not None:
+        manifest = opened.snapshot.manifest
+        counts = manifest.get("counts", {})
+        built = manifest.get("built_at", "")
+        st.markdown(
+            f"**{counts.get('articles', 0):,}** articles · **{counts.get('passages', 0):,}** passages")
+        st.caption(md_escape(f"Embedder {manifest['embedder']['id']} · built "
+                             f"{format_date(built) or '?'} {built[11:16]} UTC"))
+    elif problem == "missing":
+        st.caption("No index yet.")
+    else:
+        st.caption("The index cannot be opened (see the message on the page).")
+
+    from rag.embed.registry import EMBEDDERS
+
+    names = list(EMBEDDERS)
+    current = settings.embedding.backend
+    with st.expander("Rebuild options"):
+        choice = st.selectbox("Embedder", names, index=names.index(current) if current in names else 0,
+                              key="embedder_choice", help="The model that turns passages into vectors. "
+                              "The index knows which one built it.")
+        changed = choice != current
+        label = "Full rebuild (re-embed every passage)"
+        if changed:  # a new embedder re-embeds everything
+            full = st.checkbox(label, value=True, disabled=True, key="full_forced")
+        else:
+            full = st.checkbox(label, key="full")
+    if changed:
+        st.warning(f"The embedder {md_escape(choice)} takes effect after a rebuild; until then "
+                   f"answers use {md_escape(current)}.", icon=":material/sync_problem:")
+    job = jobs.current
+    running = bool(job and job.running)
+    if st.button("Rebuild index", icon=":material/refresh:", disabled=running, key="rebuild",
+                 use_container_width=True):
+        build = settings
+        if changed:
+            embedding = base.embedding.model_dump() if choice == base.embedding.backend else {
+                **EmbeddingSettings().model_dump(), "backend": choice,
+                "base_url": base.embedding.base_url if choice == "openai" else None}
+            build = settings_with(settings, embedding=embedding)
+        try:
+            jobs.start(build, "rebuild", full=full or changed)
+        except RagError as exc:
+            st.error(md_escape(str(exc)))
+        st.rerun()
+    job_panel(jobs)
+
+
+def job_panel(jobs: IndexJobs) -> None:
+    """The running build's progress, or how the last one ended."""
+    job = jobs.current
+    if job is None:
+        return
+    if job.running:
+        running_job(jobs, job.id)
+        return
+    if job.error:
+        st.error(md_escape(f"Index build failed: {job.error}"), icon=":material/error:")
+    elif job.report:
+        r = job.report
+        st.success(
+            f"Index {'updated' if job.kind == 'upload' else 'rebuilt'}: {r['articles']} articles, "
+            f"{r['passages']} passages ({r['added']} added, {r['updated']} updated, "
+            f"{r['removed']} removed) in {r['seconds']:.1f} s.", icon=":material/check_circle:")
+        skipped = r.get("skipped", [])
+        if skipped:
+            with st.expander(f"{len(skipped)} file(s) or item(s) skipped", icon=":material/warning:"):
+                for item in skipped[:50]:
+                    st.caption(md_escape(f"{Path(item['path']).name}: {item['error']}"))
+
+
+@st.fragment(run_every=0.7)
+def running_job(jobs: IndexJobs, job_id: int) -> None:
+    """Progress of the running build; reruns the whole page once it ends."""
+    job = jobs.current
+    if job is None or job.id != job_id or not job.running:
+        st.rerun(scope="app")
+    st.progress(job.fraction, text=job.label)
+    st.caption("Questions are answered from the current index until the new one is published.")
+
+
+def upload_section(settings: Settings, jobs: IndexJobs) -> None:
+    """Upload article files, save the good ones, and index them in the background."""
+    limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
+    files = st.file_uploader(
+        f"Article files ({' '.join(UPLOAD_SUFFIXES)}; up to {limit_mb} MB each)",
+        accept_multiple_files=True, key=f"upload-{ss.upload_gen}", max_upload_size=limit_mb,
+        label_visibility="collapsed")
+    st.caption("Text, Markdown, HTML, JSON or JSONL articles; saved to the articles folder and indexed.")
+    running = bool(jobs.current and jobs.current.running)
+    if st.button("Add and index", icon=":material/upload_file:", disabled=not files or running,
+                 key="add_articles", use_container_width=True):
+        result = save_uploads([(f.name, f.getvalue()) for f in files], Path(settings.articles_dir))
+        ss.upload_result = result
+        ss.upload_gen += 1  # a fresh uploader: the same files are not added twice
+        if result.saved:
+            try:
+                jobs.start(settings, "upload", uploaded=result.saved)
+            except RagError as exc:
+                ss.upload_error = str(exc)
+        st.rerun()
+    result = ss.get("upload_result")
+    if result is not None:
+        if result.saved:
+            st.success(md_escape(f"Saved {len(result.saved)} file(s): {', '.join(result.saved)}"),
+                       icon=":material/check:")
+        for name, reason in result.rejected:
+            st.error(md_escape(f"{name} rejected: {reason}"), icon=":material/block:")
+    if ss.get("upload_error"):
+        st.error(md_escape(ss.pop("upload_error")))

@@ -1,0 +1,117 @@
+"""The conversation's messages: made from answers, fed back as history, exported.
+
+No Streamlit here. An assistant message is a JSON-ready dict built from a
+:class:`rag.answer.pipeline.Answer` (:func:`answer_record`); the answerer sees only the
+completed question/answer pairs (:func:`history_for_answerer`); a failed
+answer is a message that says so (:func:`error_record`); the whole
+conversation downloads as Markdown (:func:`conversation_markdown`); and the
+welcome page offers questions made from article titles (:func:`example_questions`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from rag.ui.backends import backend_label
+from rag.ui.markdown_text import format_date, normalize_space
+
+_TITLE_TAIL = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
+
+
+def example_questions(titles: Sequence[str], n: int = 3) -> list[str]:
+    """Questions made from article titles (deterministic for the same titles)."""
+    out: list[str] = []
+    for title in titles:
+        clean = normalize_space(title)
+        clean = _TITLE_TAIL.sub("", clean)  # "Headline – Publisher" -> "Headline"
+        clean = clean.rstrip(" .:;!?")
+        if len(clean) < 8:
+            continue
+        if len(clean) > 90:
+            clean = clean[:90].rsplit(" ", 1)[0] + "…"
+        question = f"What do the articles say about “{clean}”?"
+        if question not in out:
+            out.append(question)
+        if len(out) == n:
+            break
+    return out
+
+
+def history_for_answerer(messages: Sequence[dict]) -> list[dict]:
+    """The turns the answer pipeline sees: completed question/answer pairs only."""
+    out: list[dict] = []
+    for i, message in enumerate(messages):
+        if message.get("role") == "user":
+            reply = messages[i + 1] if i + 1 < len(messages) else None
+            if reply and reply.get("role") == "assistant" and not reply.get("error"):
+                turn = {"role": "user", "content": message.get("content", "")}
+                if message.get("standalone"):
+                    turn["standalone"] = message["standalone"]
+                out.append(turn)
+                out.append({"role": "assistant", "content": reply.get("content", "")})
+    return out
+
+
+def answer_record(answer: Any, message_id: str) -> dict:
+    """An assistant message (JSON-ready) from a :class:`rag.answer.pipeline.Answer`."""
+    passages = {p.id: p for p in answer.passages}
+    citations = []
+    for c in answer.citations:
+        passage = passages.get(c.passage_id)
+        citations.append({
+            "n": c.n, "passage_id": c.passage_id, "article_id": c.article_id, "title": c.title,
+            "source": c.source, "published_at": c.published_at, "url": c.url, "quote": c.quote,
+            "supported": bool(c.supported), "passage": passage.text if passage else c.quote,
+        })
+    return {
+        "role": "assistant", "id": message_id, "content": answer.text, "citations": citations,
+        "refused": bool(answer.refused), "backend": answer.backend, "model": answer.model,
+        "timings": dict(answer.timings), "dropped_citations": answer.dropped_citations,
+        "unsupported_citations": answer.unsupported_citations,
+        "standalone_question": answer.standalone_question,
+    }
+
+
+def error_record(message_id: str, text: str) -> dict:
+    """An assistant message (JSON-ready) for an answer that failed with ``text``.
+
+    Library messages are shown as sentences: some start in lower case (they
+    are also used after a prefix such as "error: "), so the first letter is
+    capitalised and a full stop added when there is no final punctuation.
+    """
+    text = str(text).strip() or "The answer failed; try again."
+    text = text[0].upper() + text[1:]
+    if text[-1] not in ".!?…":
+        text += "."
+    return {"role": "assistant", "id": message_id, "error": True, "content": text}
+
+
+def conversation_markdown(messages: Sequence[dict], title: str = "Conversation") -> str:
+    """The conversation as a Markdown document with each answer's sources."""
+    lines = [f"# {title}", ""]
+    for message in messages:
+        role = message.get("role")
+        if role == "user":
+            lines += [f"## Q: {message.get('content', '').strip()}", ""]
+            continue
+        if message.get("error"):
+            lines += [f"> Error: {message.get('content', '')}", ""]
+            continue
+        lines += [str(message.get("content", "")).strip(), ""]
+        lines += [f"*Answered by {backend_label(message)}*", ""]
+        if message.get("citations"):
+            lines += ["**Sources**", ""]
+            for c in message["citations"]:
+                meta = " · ".join(x for x in (c.get("source"), format_date(c.get("published_at"))) if x)
+                head = f"{c['n']}. {c.get('title') or 'Untitled'}"
+                if meta:
+                    head += f" ({meta})"
+                if c.get("url"):
+                    head += f" <{c['url']}>"
+                lines.append(head)
+                if c.get("quote"):
+                    lines.append(f"   > {normalize_space(c['quote'])}")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,39 @@
+"""This session's settings: the configured ones plus the sidebar's choices.
+
+Settings come from ``rag.toml`` and ``RAG_*`` variables like the CLI's; the
+sidebar's widgets (chat backend, server URL, model, passages) override them
+for one browser session only.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rag.config import Settings
+from rag.ui.backends import BACKENDS, backend_choice, llm_overrides, settings_with
+from rag.ui.build_jobs import IndexJobs
+
+ss = st.session_state
+
+
+def init_session(base: Settings) -> None:
+    """Widget defaults from the configured settings, once per session."""
+    if "llm_choice" not in ss:
+        ss.llm_choice = backend_choice(base)
+        ss.llm_base_url = base.llm.base_url or ""
+        ss[f"llm_model_{ss.llm_choice}"] = base.llm.model or ""
+        ss.k = int(base.answer.passages)
+        ss.upload_gen = 0
+    # Keep what was typed for a backend while its fields are hidden (Streamlit
+    # forgets the state of widgets that are not drawn in a run).
+    for key in ("llm_base_url", *(f"llm_model_{name}" for name in BACKENDS)):
+        if key in ss:
+            ss[key] = ss[key]
+
+
+def effective_settings(base: Settings, jobs: IndexJobs) -> Settings:
+    """This session's settings: configured ones plus the sidebar's choices."""
+    llm = llm_overrides(ss.llm_choice, ss.get("llm_base_url"), ss.get(f"llm_model_{ss.llm_choice}"))
+    embedding = jobs.embedding or base.embedding.model_dump()
+    return settings_with(base, llm=llm, answer={"passages": int(ss.get("k", base.answer.passages))},
+                         embedding=embedding)
