@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from rag.evaluation import aggregate, score_query  # noqa: E402
+from rag.eval.retrieval import aggregate, score_query  # noqa: E402
 
 # Passage size, the same for every pipeline (article-rag's defaults, see
 # docs/retrieval.md): MiniLM's 256-token window less [CLS]/[SEP], 48 tokens of
@@ -70,7 +70,12 @@ class PeakRSS:
 
     @contextmanager
     def phase(self):
-        """Yields a dict whose ``mb`` is the peak RSS seen while the block ran."""
+        """Yields a dict: ``mb`` the peak RSS seen while the block ran, ``cpu`` its CPU seconds (all threads).
+
+        CPU seconds move less than wall seconds when other processes load the
+        machine, so they are reported beside the wall-clock rates.
+        """
+        cpu = self.process.cpu_times()
         out = {"mb": self.process.memory_info().rss / 2**20}
         stop = threading.Event()
 
@@ -87,6 +92,8 @@ class PeakRSS:
             stop.set()
             thread.join()
             out["mb"] = max(out["mb"], self.process.memory_info().rss / 2**20)
+            now = self.process.cpu_times()
+            out["cpu"] = (now.user + now.system) - (cpu.user + cpu.system)
 
 
 def model_path() -> str:
@@ -141,6 +148,7 @@ def ingestion(seconds: float, articles: int, embedded: list[str], mem: dict) -> 
     tokens = [len(ids) for ids in tokenizer(embedded)["input_ids"]]
     return {"seconds": seconds, "articles": articles, "passages": len(embedded),
             "passages_per_s": len(embedded) / seconds, "articles_per_s": articles / seconds,
+            "cpu_seconds": mem["cpu"], "articles_per_cpu_s": articles / mem["cpu"],
             "mean_tokens": statistics.mean(tokens),
             "over_window": sum(n > WINDOW_TOKENS + 2 for n in tokens),
             "ingest_peak_mb": mem["mb"]}
@@ -154,8 +162,9 @@ def metadata(record: dict) -> dict:
 def run_article_rag(job: Job) -> dict:
     """article-rag's default pipeline, as ``rag eval retrieval`` runs it."""
     from rag.config import load_settings
-    from rag.embedders import make_embedder
-    from rag.indexing import build_index, open_index
+    from rag.embed.registry import make_embedder
+    from rag.index.building import build_index
+    from rag.search.open_index import open_index
 
     meter = PeakRSS()
     with tempfile.TemporaryDirectory() as tmp:
