@@ -301,10 +301,10 @@ def chat(
     llm: Optional[str] = LlmOpt,
     model: Optional[str] = ModelOpt,
     base_url: Optional[str] = BaseUrlOpt,
-    api_key_env: Optional[str] = KeyEnvOpt,
     as_json: bool = typer.Option(False, "--json", help="Questions from standard input, one a line; for each, "
                                  "one line with one JSON object: the answer as `rag ask --json` gives it, "
                                  '{"error": ...} or {"new_conversation": true}.'),
+    api_key_env: Optional[str] = KeyEnvOpt,
 ) -> None:
     """A terminal chat that keeps the conversation, so follow-ups work."""
     from rag.answer.pipeline import Answerer

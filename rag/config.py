@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
@@ -37,10 +37,33 @@ class EmbeddingSettings(BaseModel):
     max_tokens: int | None = None  # openai backend: the model's window
     batch_size: int = 64
     # Passages a build hands the embedder per call (it splits them into
-    # batch_size batches); build progress advances once per call.
+    # batch_size batches); build progress advances once per call. At least
+    # batch_size * concurrency for the openai backend.
     build_batch_size: int = 256
     timeout: float = 60.0
-    max_retries: int = 2
+    max_retries: int = 2  # per batch request
+    # openai backend: batch requests in flight at once (several embedding
+    # servers behind a load balancer stay busy); 1 sends them one by one.
+    concurrency: int = Field(4, ge=1, le=64)
+
+
+class StoreSettings(BaseModel):
+    """Where passages are stored and searched (docs/scale.md)."""
+
+    backend: Literal["faiss", "qdrant"] = "faiss"
+    # qdrant: a server or cluster, e.g. http://qdrant.internal:6333; unset: local mode in ``path``.
+    url: str | None = None
+    # qdrant local mode: the folder (default: <index_dir>/qdrant). One process at a time.
+    path: Path | None = None
+    # qdrant: the environment variable that holds the API key of ``url``; the key
+    # is sent to that url only, never to another server.
+    api_key_env: str | None = None
+    # qdrant: the alias that publishes a version, and the prefix of its collections.
+    collection_prefix: str = Field("rag", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
+    timeout: float = 30.0
+    # qdrant: how far (a fraction) the BM25 average passage length may move before a
+    # publish reweights every sparse vector; 0 keeps BM25 exact, like the faiss store.
+    avgdl_tolerance: float = Field(0.0, ge=0.0, le=1.0)
 
 
 class ChunkingSettings(BaseModel):
@@ -133,6 +156,7 @@ class Settings(BaseSettings):
     # Seconds a build waits for another build's lock before giving up.
     lock_timeout: float = 0.0
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -141,10 +141,13 @@ class FakeOpenAIServer:
         models: tuple[str, ...] = (CHAT_MODEL, EMBED_MODEL),
         api_key: str | None = None,
         strict_models: bool = False,
+        embed_delay: float = 0.0,
     ) -> None:
         """``api_key``: when set, requests must carry ``Authorization: Bearer
         <api_key>`` or get a 401. ``strict_models``: unknown model ids get a 404
-        like the real API (``model_not_found``)."""
+        like the real API (``model_not_found``). ``embed_delay``: seconds every
+        embeddings request waits before answering, like a busy server (requests
+        are served in parallel, so concurrent ones wait side by side)."""
         self.host = host
         self.port = port
         self.dim = dim
@@ -152,6 +155,10 @@ class FakeOpenAIServer:
         self.models = tuple(models)
         self.api_key = api_key
         self.strict_models = strict_models
+        self.embed_delay = embed_delay
+        # Embeddings requests being served now, and the most there ever were at once.
+        self.embed_in_flight = 0
+        self.embed_peak_in_flight = 0
         self.requests: list[RecordedRequest] = []
         self._queues: dict[str, deque[_Action]] = {"chat": deque(), "embeddings": deque()}
         self._lock = threading.Lock()
@@ -245,11 +252,17 @@ class FakeOpenAIServer:
             return [r.headers.get("authorization") for r in self.requests]
 
     def clear(self) -> None:
-        """Drop queued actions and recorded requests."""
+        """Drop queued actions, recorded requests and the in-flight peak."""
         with self._lock:
             for queue in self._queues.values():
                 queue.clear()
             self.requests.clear()
+            self.embed_peak_in_flight = self.embed_in_flight
+
+    def embedding_requests(self) -> list[RecordedRequest]:
+        """The recorded requests to ``/embeddings``, in order (retries included)."""
+        with self._lock:
+            return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     def script_reply(self, *texts: str, finish_reason: str = "stop") -> None:
         """Queue chat replies, one per request, in order."""
@@ -420,6 +433,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _embeddings(self, body: dict) -> None:
         state = self.server_state
+        with state._lock:
+            state.embed_in_flight += 1
+            state.embed_peak_in_flight = max(state.embed_peak_in_flight, state.embed_in_flight)
+        try:
+            if state.embed_delay and state._stopping.wait(state.embed_delay):
+                self.close_connection = True
+                return
+            self._embeddings_reply(body)
+        finally:
+            with state._lock:
+                state.embed_in_flight -= 1
+
+    def _embeddings_reply(self, body: dict) -> None:
+        state = self.server_state
         action = state._pop("embeddings")
         if not self._apply_common(action) or not self._check_model(body):
             return
@@ -566,9 +593,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dim", type=int, default=32, help="embedding dimension")
     parser.add_argument("--reply", default=DEFAULT_REPLY, help="default chat reply")
     parser.add_argument("--api-key", default=None, help="require this bearer key")
+    parser.add_argument("--embed-delay", type=float, default=0.0, help="seconds each embeddings request waits")
     args = parser.parse_args(argv)
     FakeOpenAIServer(host=args.host, port=args.port, dim=args.dim, default_reply=args.reply,
-                     api_key=args.api_key).run_forever()
+                     api_key=args.api_key, embed_delay=args.embed_delay).run_forever()
     return 0
 
 

@@ -20,6 +20,7 @@ from rag.config import EmbeddingSettings
 from rag.embed.hashing import HashingEmbedder
 from rag.errors import IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.index.passage_store import PassageStore
+from rag.index.qdrant_store import QdrantStore
 from rag.index.store import IndexStore
 from rag.index.sync import sync
 from rag.ingest.chunking import Chunker
@@ -28,6 +29,7 @@ from rag.types import Article, Passage, SearchFilters
 # name -> a function that makes an empty store in a fresh folder
 IMPLEMENTATIONS: dict[str, Callable[[Path], PassageStore]] = {
     "faiss": lambda folder: IndexStore(folder / "index"),
+    "qdrant": lambda folder: QdrantStore(folder / "index", collection="contract"),  # local mode
 }
 
 EMBEDDER = HashingEmbedder(EmbeddingSettings(dim=64))
@@ -73,6 +75,8 @@ def all_passages() -> list[Passage]:
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
 def impl(request) -> str:
+    if request.param == "qdrant":
+        pytest.importorskip("qdrant_client", reason="the qdrant store needs qdrant-client: pip install '.[qdrant]'")
     return request.param
 
 

@@ -295,7 +295,7 @@ class Answerer:
         pieces: list[str] = []
         timings["first_token_ms"] = None
         # Closed when this generator is (a reader that stops mid-answer), so a
-        # local model is free for the next answer then, not at garbage collection.
+        # local model's lock is released then, not at garbage collection.
         with closing(model.stream(messages, max_tokens=llm.max_answer_tokens)) as deltas:
             for delta in deltas:
                 if not delta:

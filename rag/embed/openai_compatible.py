@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -26,6 +27,10 @@ class OpenAIEmbedder(Embedder):
     The server's tokenizer is unknown here, so token counts are a conservative
     estimate (one token per 3 UTF-8 bytes, and at least one per word): a
     passage never exceeds the window the user declares in ``max_tokens``.
+
+    ``embed`` sends batches of ``batch_size`` texts, up to ``concurrency`` of
+    them at once; each batch is retried on its own (``max_retries``) and the
+    first batch that still fails fails the call.
     """
 
     def __init__(self, settings: EmbeddingSettings):
@@ -40,6 +45,8 @@ class OpenAIEmbedder(Embedder):
         self.model = settings.model
         self.timeout = settings.timeout
         self.batch_size = settings.batch_size
+        self.concurrency = settings.concurrency
+        self.call_size = self.batch_size * self.concurrency
         self.max_tokens = settings.max_tokens or 512
         self.dim = settings.dim or self._probe_dim()
         self.model_id = f"openai/{self.model}@{self.dim}"
@@ -66,8 +73,8 @@ class OpenAIEmbedder(Embedder):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = [self._request(list(texts[i:i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
-        vectors = np.concatenate(parts)
+        batches = [list(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        vectors = np.concatenate(self._request_all(batches))
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise EmbedderError(
                 f"the embedding server at {self.base_url} returned {vectors.shape[-1]}-dimensional vectors "
@@ -75,6 +82,23 @@ class OpenAIEmbedder(Embedder):
                 "`rag index build --full`"
             )
         return self._check(vectors, len(texts))
+
+    def _request_all(self, batches: list[list[str]]) -> list[np.ndarray]:
+        """Each batch's vectors, in order, with up to ``concurrency`` requests in flight."""
+        if self.concurrency == 1 or len(batches) == 1:
+            return [self._request(batch) for batch in batches]
+        pool = ThreadPoolExecutor(min(self.concurrency, len(batches)), thread_name_prefix="rag-embed")
+        futures = [pool.submit(self._request, batch) for batch in batches]
+        try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f.exception() for f in futures if f in done and f.exception() is not None]
+            if failed:
+                raise failed[0]
+            return [f.result() for f in futures]
+        finally:
+            # On a failure the batches not yet sent are dropped at once; the
+            # ones in flight end within the timeout, their results unused.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         # The server's tokenizer is unknown: assume a token per 3 UTF-8 bytes of

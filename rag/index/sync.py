@@ -159,6 +159,7 @@ def embed_in_length_order(embedder: Embedder, passages: Sequence[Passage], batch
     """``(passages, vectors)`` in batches of ``batch_size``; similar lengths share a
     batch, which wastes less padding."""
     progress("embedding", 0, len(passages))
+    batch_size = max(batch_size, embedder.call_size)  # enough for all of a concurrent embedder's requests
     order = np.argsort([len(p.header) + len(p.text) for p in passages], kind="stable")
     for start in range(0, len(order), batch_size):
         batch = [passages[i] for i in order[start:start + batch_size]]

@@ -88,8 +88,8 @@ class LlamaCppChatModel(ChatModel):
             return self._llm
 
     def count_tokens(self, text: str) -> int:
-        """Tokens of ``text`` by the model's own tokenizer, never while a piece of an
-        answer is being computed (llama.cpp is not safe to use from two threads at once)."""
+        """Tokens of ``text`` by the model's own tokenizer, never while a stream is
+        computing a piece (llama.cpp's context is not safe from two threads at once)."""
         llm = self._load()
         with self._turn:
             while self._owner_busy:

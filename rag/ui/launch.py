@@ -9,8 +9,7 @@ Streamlit reads the config of the script's own folder wherever it runs, after
 the user's global and project config files. Flags given to ``rag ui`` (e.g.
 ``--server.port 8600``) still win.
 
-Streamlit listens on ``127.0.0.1`` unless an address is given
-(:func:`ui_address`): by default only this machine reaches the UI, and there
+By default it listens on a loopback address only (:func:`ui_address`), where
 the operator controls are on (:func:`rag.config.ui_admin`, docs/security.md).
 """
 
@@ -22,24 +21,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-APP = Path(__file__).resolve().with_name("app.py")
-STREAMLIT_CONFIG = APP.parent / ".streamlit" / "config.toml"
 LOOPBACK = "127.0.0.1"
 
-
-def ui_address(args: Sequence[str]) -> list[str]:
-    """``["--server.address", "127.0.0.1"]`` unless the address is already set by a
-    flag in ``args``, ``STREAMLIT_SERVER_ADDRESS`` or a Streamlit ``config.toml``."""
-    if any(a.startswith("--server.address") for a in args) or os.environ.get("STREAMLIT_SERVER_ADDRESS"):
-        return []
-    from streamlit import config
-
-    return [] if config.get_option("server.address") else ["--server.address", LOOPBACK]
+APP = Path(__file__).resolve().with_name("app.py")
+STREAMLIT_CONFIG = APP.parent / ".streamlit" / "config.toml"
 
 
 def streamlit_command(extra_args: Sequence[str] = ()) -> list[str]:
-    """``streamlit run`` for the app, with ``extra_args`` passed on to Streamlit
-    (and the loopback address unless they or the config name one)."""
+    """``streamlit run`` for the app, with ``extra_args`` passed on to Streamlit."""
     return [sys.executable, "-m", "streamlit", "run", str(APP), *ui_address(extra_args), *extra_args]
 
 
@@ -60,3 +49,17 @@ def run_ui(extra_args: Sequence[str] = (), index_dir: Path | None = None) -> int
         sys.stderr.flush()
         os.execve(sys.executable, command, env)
     return subprocess.call(command, env=env)
+
+
+def ui_address(args: Sequence[str]) -> list[str]:
+    """``["--server.address", "127.0.0.1"]`` unless the address is already set by a
+    flag in ``args``, ``STREAMLIT_SERVER_ADDRESS`` or Streamlit's ``config.toml``.
+
+    By default only this machine reaches the UI, and there the operator
+    controls are on (:func:`rag.config.ui_admin`, docs/security.md).
+    """
+    if any(a.startswith("--server.address") for a in args) or os.environ.get("STREAMLIT_SERVER_ADDRESS"):
+        return []
+    from streamlit import config
+
+    return [] if config.get_option("server.address") else ["--server.address", LOOPBACK]
