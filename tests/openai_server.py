@@ -120,6 +120,8 @@ def closed_port_url() -> str:
 
 class _QuietHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Lets stop(hold_port=True) bind a holder socket before the listener closes.
+    allow_reuse_port = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that hang up (timeouts, cut streams) are part of the tests.
@@ -193,9 +195,18 @@ class FakeOpenAIServer:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, hold_port: bool = False) -> None:
+        """Stop serving. ``hold_port``: keep the port bound without listening, like
+        ``closed_port_url`` (connecting is refused, no other process can take
+        it), so that ``FakeOpenAIServer(port=...).start()`` comes back on it."""
         self._stopping.set()  # wakes handlers that sleep in a scripted delay
         if self._httpd is not None:
+            if hold_port:  # bound beside the listener (SO_REUSEPORT), before it closes
+                holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                holder.bind(self._httpd.server_address)
+                with _HELD_LOCK:
+                    _HELD[self.port] = holder
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
