@@ -96,17 +96,32 @@ def _count_tokens(text: str) -> int:
     return len(_WORD.findall(text)) or (1 if text else 0)
 
 
+# Ports handed out by closed_port_url, held bound (never listening) so that no
+# other process can take them; a FakeOpenAIServer started on one adopts it.
+_HELD: dict[int, socket.socket] = {}
+_HELD_LOCK = threading.Lock()
+
+
 def closed_port_url() -> str:
-    """A ``/v1`` base URL on a loopback port where nothing listens."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # The socket never listened and is closed now: connecting is refused.
+    """A ``/v1`` base URL on a loopback port where nothing listens.
+
+    The port stays bound by this process without listening, so connecting is
+    refused for as long as the tests run, and no other process can start
+    listening there in between. ``FakeOpenAIServer(port=that_port).start()``
+    takes the same socket over: a server "coming back" on the URL.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    with _HELD_LOCK:
+        _HELD[port] = sock
     return f"http://127.0.0.1:{port}/v1"
 
 
 class _QuietHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Lets stop(hold_port=True) bind a holder socket before the listener closes.
+    allow_reuse_port = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that hang up (timeouts, cut streams) are part of the tests.
@@ -161,7 +176,17 @@ class FakeOpenAIServer:
 
     def start(self) -> "FakeOpenAIServer":
         handler = type("_BoundHandler", (_Handler,), {"server_state": self})
-        self._httpd = _QuietHTTPServer((self.host, self.port), handler)
+        with _HELD_LOCK:
+            held = _HELD.pop(self.port, None) if self.port else None
+        if held is None:  # port 0: the OS picks one while binding, no race
+            self._httpd = _QuietHTTPServer((self.host, self.port), handler)
+        else:  # the port closed_port_url holds: listen on that very socket
+            self._httpd = _QuietHTTPServer((self.host, self.port), handler, bind_and_activate=False)
+            self._httpd.socket.close()
+            self._httpd.socket = held
+            self._httpd.server_address = held.getsockname()
+            self._httpd.server_name, self._httpd.server_port = self._httpd.server_address[:2]
+            self._httpd.server_activate()
         self.port = self._httpd.server_address[1]
         self._stopping.clear()
         self._thread = threading.Thread(
@@ -170,9 +195,18 @@ class FakeOpenAIServer:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, hold_port: bool = False) -> None:
+        """Stop serving. ``hold_port``: keep the port bound without listening, like
+        ``closed_port_url`` (connecting is refused, no other process can take
+        it), so that ``FakeOpenAIServer(port=...).start()`` comes back on it."""
         self._stopping.set()  # wakes handlers that sleep in a scripted delay
         if self._httpd is not None:
+            if hold_port:  # bound beside the listener (SO_REUSEPORT), before it closes
+                holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                holder.bind(self._httpd.server_address)
+                with _HELD_LOCK:
+                    _HELD[self.port] = holder
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
@@ -221,6 +255,12 @@ class FakeOpenAIServer:
         """The recorded requests to ``/chat/completions``, in order (retries included)."""
         with self._lock:
             return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def authorizations(self) -> list[str | None]:
+        """The ``Authorization`` header of every recorded request, in order
+        (None where a request carried none): what keys this server was sent."""
+        with self._lock:
+            return [r.headers.get("authorization") for r in self.requests]
 
     def clear(self) -> None:
         """Drop queued actions, recorded requests and the in-flight peak."""

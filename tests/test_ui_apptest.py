@@ -44,11 +44,12 @@ def _fresh_caches():
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    """Articles folder with the seed and one dated article, an index built from them."""
+    """Articles folder with the seed and one dated article, an index built from them;
+    the operator controls on (visitors: tests/test_ui_access.py)."""
     articles = write_articles(tmp_path)
     index = tmp_path / "index"
     rag_env(monkeypatch, tmp_path, INDEX_DIR=str(index), ARTICLES_DIR=str(articles),
-            EMBEDDING__BACKEND="hashing", LLM__BACKEND="extractive")
+            EMBEDDING__BACKEND="hashing", LLM__BACKEND="extractive", UI__ADMIN="true")
     return {"articles": articles, "index": index, "tmp": tmp_path}
 
 

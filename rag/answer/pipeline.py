@@ -53,6 +53,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -65,7 +66,7 @@ from rag.answer.citations import (
     process_citations,
     strip_markers,
 )
-from rag.answer.prompts import answer_messages, rewrite_messages, token_counter
+from rag.answer.prompts import answer_messages, rewrite_messages
 from rag.config import Settings
 from rag.errors import BackendError
 from rag.ingest.sentences import split_sentences
@@ -232,7 +233,7 @@ class Answerer:
         if not history or not self.settings.answer.rewrite_followups or not looks_like_followup(question):
             return question
         model = self.chat_model
-        if model.backend == "extractive":
+        if not model.can_rewrite:
             return keyword_rewrite(question, history)
         a = self.settings.answer
         messages = rewrite_messages(question, history, max_chars=a.rewrite_turn_chars,
@@ -290,16 +291,19 @@ class Answerer:
         llm = self.settings.llm
         messages, given = answer_messages(
             standalone, retrieved, context_tokens=llm.context_tokens,
-            answer_tokens=llm.max_answer_tokens, count=token_counter(model))
+            answer_tokens=llm.max_answer_tokens, count=model.count_tokens)
         pieces: list[str] = []
         timings["first_token_ms"] = None
-        for delta in model.stream(messages, max_tokens=llm.max_answer_tokens, passages=given, question=standalone):
-            if not delta:
-                continue
-            if timings["first_token_ms"] is None:
-                timings["first_token_ms"] = ms()
-            pieces.append(delta)
-            yield delta
+        # Closed when this generator is (a reader that stops mid-answer), so a
+        # local model's lock is released then, not at garbage collection.
+        with closing(model.stream(messages, max_tokens=llm.max_answer_tokens)) as deltas:
+            for delta in deltas:
+                if not delta:
+                    continue
+                if timings["first_token_ms"] is None:
+                    timings["first_token_ms"] = ms()
+                pieces.append(delta)
+                yield delta
         raw = "".join(pieces)
         cited = process_citations(raw, given, question=standalone)
         if not strip_markers(cited.text).strip():

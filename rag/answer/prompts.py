@@ -5,19 +5,22 @@ The passages are numbered ``[1]..[n]`` in retrieval order, each introduced by
 model's context (``settings.llm.context_tokens``) minus the answer budget
 (``max_answer_tokens``), the system prompt and the question; the last one that
 fits only in part is cut at a sentence boundary. Tokens are counted with the
-model's own tokenizer when it has one (llama.cpp), otherwise estimated as one
-token per 3.5 characters, which over-counts English for GPT-style tokenizers
-(about 4 characters a token) and so errs on the side of fitting.
+chat model's ``count_tokens`` (llama.cpp's own tokenizer for the local model,
+an estimate for the others). The block format is :mod:`rag.llm.sources`, so
+the extractive model can read the sources back from the same prompt.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from rag.ingest.sentences import sentence_spans
+from rag.llm.base import estimate_tokens
+from rag.llm.sources import QUESTION_PREFIX, format_source, format_sources
 from rag.types import Passage, human_date
+
+__all__ = ["estimate_tokens"]  # re-exported: callers size prompts with it
 
 TokenCounter = Callable[[str], int]
 
@@ -34,46 +37,24 @@ REWRITE_PROMPT = """Rewrite the user's last question as one standalone question 
 
 # Per-message overhead of chat templates (role markers, separators).
 _MESSAGE_OVERHEAD = 8
-_CHARS_PER_TOKEN = 3.5
 
 
-def estimate_tokens(text: str) -> int:
-    """Conservative token estimate when no tokenizer is at hand."""
-    return int(len(text) / _CHARS_PER_TOKEN) + 1
-
-
-def token_counter(chat_model: Any) -> TokenCounter:
-    """The chat model's own token count if it exposes a tokenizer, else the estimate.
-
-    llama.cpp models count exactly with ``Llama.tokenize`` (the model is loaded
-    anyway to answer); other backends fall back to :func:`estimate_tokens`.
-    """
-    load = getattr(chat_model, "_load", None)
-    if getattr(chat_model, "backend", None) == "llama-cpp" and callable(load):
-        try:
-            llm = load()
-            return lambda text: len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-        except Exception:  # noqa: BLE001 - the answer call reports load errors properly
-            return estimate_tokens
-    return estimate_tokens
-
-
-def passage_label(n: int, passage: Passage) -> str:
-    """``[n] title — source, date``."""
+def passage_label(passage: Passage) -> str:
+    """``title — source, date``."""
     meta = ", ".join(x for x in (passage.source, human_date(passage.published_at)) if x)
-    return f"[{n}] {passage.title}" + (f" — {meta}" if meta else "")
+    return passage.title + (f" — {meta}" if meta else "")
 
 
 def format_passage(n: int, passage: Passage) -> str:
-    """A passage as the model sees it: its label line, then its text."""
-    return f"{passage_label(n, passage)}\n{passage.text.strip()}"
+    """A passage as the model sees it: its label line ``[n] title — source, date``, then its text."""
+    return format_source(n, passage_label(passage), passage.text)
 
 
 def _user_prompt(question: str, blocks: Sequence[str]) -> str:
     # Small local models (Qwen2.5 1.5B) over-apply a refusal instruction that
     # sits next to the question; it lives in the system prompt only.
-    body = "\n\n".join(blocks) if blocks else "(no passages)"
-    return f"Passages:\n\n{body}\n\nQuestion: {question}\nAnswer with [n] citations:"
+    body = format_sources(blocks) if blocks else "(no passages)"
+    return f"Passages:\n\n{body}\n\n{QUESTION_PREFIX}{question}\nAnswer with [n] citations:"
 
 
 def _cut_to_fit(passage: Passage, budget: int, count: TokenCounter, n: int) -> Passage | None:

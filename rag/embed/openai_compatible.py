@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -12,7 +11,14 @@ import numpy as np
 from rag.config import EmbeddingSettings
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, EmbedderError
-from rag.openai_api import OPENAI_DEFAULT_URL, ServerContext, translate_openai_error
+from rag.openai_api import (
+    OPENAI_DEFAULT_URL,
+    ServerContext,
+    openai_client,
+    request_headers,
+    server_key,
+    translate_openai_error,
+)
 
 
 class OpenAIEmbedder(Embedder):
@@ -28,22 +34,14 @@ class OpenAIEmbedder(Embedder):
     """
 
     def __init__(self, settings: EmbeddingSettings):
-        from openai import OpenAI
-
         if not settings.model:
             raise ConfigError("RAG_EMBEDDING__MODEL must name the embedding model for the openai backend")
-        key = os.environ.get(settings.api_key_env)
-        if not key and not settings.base_url:
-            raise ConfigError(
-                f"the openai embedding backend needs an API key in the environment "
-                f"variable {settings.api_key_env}, or RAG_EMBEDDING__BASE_URL for a local server"
-            )
         self.base_url = settings.base_url or OPENAI_DEFAULT_URL
-        self.key_env, self.max_retries = settings.api_key_env, settings.max_retries
-        self.client = OpenAI(
-            api_key=key or "not-needed", base_url=settings.base_url,
-            timeout=settings.timeout, max_retries=settings.max_retries,
-        )
+        # Which key this server gets: rag.openai_api's rule, shared with the chat backend.
+        self.key = server_key(settings.base_url, settings.api_key, settings.api_key_env, "RAG_EMBEDDING")
+        self.max_retries = settings.max_retries
+        self.client = openai_client(self.base_url, self.key, settings.timeout, settings.max_retries)
+        self.headers = request_headers(self.base_url, self.key)
         self.model = settings.model
         self.timeout = settings.timeout
         self.batch_size = settings.batch_size
@@ -56,10 +54,10 @@ class OpenAIEmbedder(Embedder):
     def _request(self, texts: list[str]) -> np.ndarray:
 
         try:
-            response = self.client.embeddings.create(model=self.model, input=texts)
+            response = self.client.embeddings.create(model=self.model, input=texts, extra_headers=self.headers)
         except Exception as exc:  # noqa: BLE001 - translated
             ctx = ServerContext("embedding server", self.base_url, "RAG_EMBEDDING", self.timeout,
-                                self.max_retries, self.key_env, EmbedderError)
+                                self.max_retries, self.key, EmbedderError)
             raise translate_openai_error(exc, ctx, f"embedding with model {self.model}") from exc
         rows = sorted(response.data, key=lambda d: d.index)
         if len(rows) != len(texts):

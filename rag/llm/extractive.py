@@ -1,7 +1,9 @@
 """The extractive "chat model": no language model at all.
 
-It quotes the sentences of the passages it is given that best match the
-question, each with its ``[n]`` marker.
+It quotes the sentences of the sources in its prompt that best match the
+question, each with its ``[n]`` marker. It reads the numbered sources and the
+question back from the prompt (:mod:`rag.llm.sources`), so it gets the same
+messages as every other backend.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from rag.config import LLMSettings
 from rag.ingest.sentences import split_sentences as shared_split_sentences
 from rag.llm.base import ChatModel, last_user_message
+from rag.llm.sources import read_question, read_sources
 
 EXTRACTIVE_INTRO = (
     "No language model was used: these are the sentences from the articles that best match "
@@ -61,6 +64,7 @@ class ExtractiveChatModel(ChatModel):
 
     backend = "extractive"
     model = "extractive"
+    can_rewrite = False
     max_sentences = 4
     min_words = 4  # shorter fragments (headers, datelines) are not quoted
 
@@ -69,6 +73,8 @@ class ExtractiveChatModel(ChatModel):
 
     def select(self, question: str, passages: Sequence[Any]) -> list[tuple[str, int]]:
         """Up to ``max_sentences`` (sentence, passage number) pairs, best first.
+
+        ``passages`` are texts (or objects with ``.text``) numbered 1..n.
 
         Sentences are scored with BM25 (the ``bm25s`` library, through
         :class:`rag.index.lexical.LexicalIndex`) over all sentences of the passages.
@@ -94,16 +100,9 @@ class ExtractiveChatModel(ChatModel):
         order = sorted((i for i in range(len(candidates)) if scores[i] > 0), key=lambda i: (-scores[i], i))
         return [candidates[i] for i in order[: self.max_sentences]]
 
-    def stream(
-        self,
-        messages: list[dict],
-        *,
-        max_tokens: int | None = None,
-        passages: Sequence[Any] | None = None,
-        question: str | None = None,
-    ) -> Iterator[str]:
-        question = question if question is not None else last_user_message(messages)
-        picked = self.select(question, passages or [])
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
+        prompt = last_user_message(messages)
+        picked = self.select(read_question(prompt), [block.text for block in read_sources(prompt)])
         if not picked:
             yield EXTRACTIVE_NOTHING
             return
