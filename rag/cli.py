@@ -113,7 +113,7 @@ def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> Non
         fail(str(exc))
     summary = {
         "index": str(settings.index_dir),
-        "store": store_summary(info, settings),
+        "store": store_summary(info, settings.index_dir),
         "articles": info["counts"]["articles"],
         "passages": info["counts"]["passages"],
         "embedder": info["embedder"]["id"],

@@ -163,6 +163,7 @@ def test_no_index_yet_then_upload_and_index(env):
     at = wait_for_job(at, "Index updated")
     no_exceptions(at)
     assert "3 articles" in texts(at).replace("**", "")
+    assert "Store: faiss, in the index folder" in texts(at)  # the sidebar names the passage store
     at = ask(at, "What changes to the ferry timetable were approved?")
     no_exceptions(at)
     assert "Ferry timetable changes" in texts(at)

@@ -216,8 +216,9 @@ class QdrantDraft(PassageDraft):
             return
         self._forget([p.payload for p in stored.values()])
         self.client.delete(self.names["passages"], points_selector=[point_id(i) for i in stored])
-        self.client.delete(self.names["sentences"], points_selector=self.models.FilterSelector(
-            filter=self.models.Filter(must=[any_of(self.models, "pid", sorted(stored))])))
+        sentences = [point_id(sentence_key(pid, i)) for pid, p in stored.items() for i in range(p.payload["sent_count"])]
+        for start in range(0, len(sentences), PAGE):  # by id: a pid filter is a scan in local mode
+            self.client.delete(self.names["sentences"], points_selector=sentences[start:start + PAGE])
 
     def count(self) -> int:
         return int(self.client.count(self.names["passages"], exact=True).count)

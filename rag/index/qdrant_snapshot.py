@@ -153,7 +153,6 @@ class QdrantSnapshot(PassageSnapshot):
         points = self._points(ids, False, ["dense"])
         return np.array([p.vector["dense"] for p in points], dtype=np.float32).reshape(len(ids), dim)
 
-    vectors = embeddings  # the interface's earlier name
 
     def _points(self, ids: Sequence[str], payload: Any, vectors: Any = False) -> list[Any]:
         found = retrieve(self.client, self.passages_col, ids, payload, vectors)

@@ -86,10 +86,10 @@ def _check_built_here(settings: Settings, store: PassageStore) -> None:
         "`rag index build --full`")
 
 
-def store_summary(manifest: dict, settings: Settings) -> str:
+def store_summary(manifest: dict, index_dir: Path | str | None = None) -> str:
     """The store an opened index lives in, in words (for `rag index info` and the UI)."""
     described = manifest.get("store") or {"backend": "faiss"}
     if described.get("backend") == "qdrant":
         where = f"server {described['url']}" if described.get("url") else f"local mode in {described.get('path')}"
         return f"qdrant, {where}, collection alias {described.get('collection')!r}"
-    return f"faiss, in the index folder {settings.index_dir}"
+    return "faiss, in the index folder" + (f" {index_dir}" if index_dir else "")

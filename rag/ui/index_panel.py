@@ -34,7 +34,7 @@ def index_summary(opened, problem: str | None) -> None:
             f"**{counts.get('articles', 0):,}** articles · **{counts.get('passages', 0):,}** passages")
         st.caption(md_escape(f"Embedder {manifest['embedder']['id']} · built "
                              f"{format_date(built) or '?'} {built[11:16]} UTC"))
-        st.caption(md_escape(f"Store: {store_summary(manifest, settings)}"))
+        st.caption(md_escape(f"Store: {store_summary(manifest)}"))
     elif problem == "missing":
         st.caption("No index yet.")
     else:
