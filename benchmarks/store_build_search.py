@@ -146,8 +146,11 @@ def main() -> None:
     results, latency = {}, {}
     for name, retriever in retrievers.items():
         retriever.search(questions[0], 10, query_vector=qvectors[0])  # warm
-        results[name] = [[p.id for p in retriever.search(q, 10, query_vector=v)] for q, v in zip(questions, qvectors)]
-        latency[name] = timed(lambda qv: retriever.search(qv[0], 10, query_vector=qv[1]), list(zip(questions, qvectors)))
+        results[name], latency[name] = [], []
+        for question, vector in zip(questions, qvectors):
+            started = time.perf_counter()
+            results[name].append([p.id for p in retriever.search(question, 10, query_vector=vector)])
+            latency[name].append((time.perf_counter() - started) * 1000)
     med = statistics.median
     same = sum(a == b for a, b in zip(results["faiss"], results["qdrant"]))
     print(f"search  faiss median {med(latency['faiss']):7.1f} ms   qdrant median {med(latency['qdrant']):7.1f} ms   "

@@ -70,9 +70,9 @@ def test_one_batch_failing_for_good_fails_the_call_and_sends_no_more_batches():
         with pytest.raises(EmbedderError, match="HTTP 503"):
             embedder_for(server, concurrency=2).embed(TEXTS)
         time.sleep(0.3)  # let the request still in flight finish
-        # The failing batch, the one beside it and at most one more started
-        # before the failure was seen; the other 7 of the 10 were never sent.
-        assert len(server.embedding_requests()) <= 3
+        # The failing batch, the one beside it, and at most one per worker taken
+        # before the failure was known; the other 6 or more of the 10 are never sent.
+        assert len(server.embedding_requests()) <= 2 * 2
 
 
 def test_concurrency_is_bounded_in_settings(monkeypatch, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
@@ -87,13 +88,24 @@ class OpenAIEmbedder(Embedder):
         """Each batch's vectors, in order, with up to ``concurrency`` requests in flight."""
         if self.concurrency == 1 or len(batches) == 1:
             return [self._request(batch) for batch in batches]
+        failed = threading.Event()
+
+        def send(batch: list[str]) -> np.ndarray | None:
+            if failed.is_set():  # a batch failed for good: send no more
+                return None
+            try:
+                return self._request(batch)
+            except BaseException:
+                failed.set()
+                raise
+
         pool = ThreadPoolExecutor(min(self.concurrency, len(batches)), thread_name_prefix="rag-embed")
-        futures = [pool.submit(self._request, batch) for batch in batches]
+        futures = [pool.submit(send, batch) for batch in batches]
         try:
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            failed = [f.exception() for f in futures if f in done and f.exception() is not None]
-            if failed:
-                raise failed[0]
+            errors = [f.exception() for f in futures if f in done and f.exception() is not None]
+            if errors:
+                raise errors[0]
             return [f.result() for f in futures]
         finally:
             # On a failure the batches not yet sent are dropped at once; the
