@@ -76,9 +76,20 @@ class LLMSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
-    """The answer pipeline."""
+    """The answer pipeline (docs/answers.md has the measurements behind the defaults)."""
 
     passages: int = 6
+    # Extra passages retrieved for each publisher and each day the question names.
+    per_hint_passages: int = 2
+    # "sentences": each article's evidence sentences (and neighbours) within
+    # context_tokens; "passages": the whole retrieved passages.
+    context: str = "sentences"
+    context_tokens: int = 400
+    max_sources: int = 6
+    # Refuse, without a model call, questions about names no indexed passage mentions.
+    check_names: bool = True
+    # Ask the model first, in a short call, whether the sources answer the question.
+    check_evidence: bool = True
     min_relevance: float = 0.0
     rewrite_followups: bool = True
     # Follow-up rewriting: how much of the conversation the model is shown,
