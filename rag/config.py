@@ -72,7 +72,10 @@ class LLMSettings(BaseModel):
     temperature: float = 0.1
     max_answer_tokens: int = 400
     context_tokens: int = 4096
+    # llama.cpp: threads for reading the prompt and writing the answer (None:
+    # every core), and prompt tokens read per batch.
     threads: int | None = None
+    batch_tokens: int = 512
 
 
 class AnswerSettings(BaseModel):
@@ -86,10 +89,14 @@ class AnswerSettings(BaseModel):
     context: str = "sentences"
     context_tokens: int = 400
     max_sources: int = 6
+    # Evidence sentences: BM25 (scaled to the best sentence) plus this weight
+    # times the embedder's cosine; sentences below min_relative of the best are left out.
+    sentence_dense_weight: float = 0.0
+    sentence_min_relative: float = 0.0
     # Refuse, without a model call, questions about names no indexed passage mentions.
     check_names: bool = True
     # Ask the model first, in a short call, whether the sources answer the question.
-    check_evidence: bool = True
+    check_evidence: bool = False
     min_relevance: float = 0.0
     rewrite_followups: bool = True
     # Follow-up rewriting: how much of the conversation the model is shown,

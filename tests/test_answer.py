@@ -446,7 +446,20 @@ def test_evaluate_answers_extractive(tmp_path):
     assert overall["n"] == 2 and overall["n_null"] == 1
     assert overall["null_refusal_rate"] == 1.0 and overall["false_refusal_rate"] == 0.0
     assert overall["citation_validity"] == 1.0 and overall["evidence_cited"] == 1.0
-    assert overall["accuracy"] == 1.0
+    assert overall["accuracy"] == 1.0 and overall["invalid_markers"] == 0
+    assert set(result["by_type"]) == {"inference", "null"} and result["by_type"]["null"]["n"] == 1
+    assert overall["mean_seconds"] > 0 and overall["mean_prompt_tokens"] > 0  # one question reached the model
+    assert [r["refusal_reason"] for r in result["records"]] == [None, "no_evidence"]
+
+    from rag.cli import app
+
+    out = CliRunner().invoke(app, ["eval", "answers", "--corpus", str(tmp_path / "corpus.json"), "--queries",
+                                   str(tmp_path / "queries.json"), "--index", str(tmp_path / "index"),
+                                   "--llm", "extractive"], env={"RAG_EMBEDDING__BACKEND": "hashing"})
+    assert out.exit_code == 0, out.output
+    rows = {line.split()[0]: line.split() for line in out.stdout.splitlines() if line.strip()}
+    assert rows["inference"][1] == "1" and rows["null"][3] == "1.000" and rows["all"][1] == "2"
+    assert "mean_prompt_tokens" in out.stdout and "mean_seconds" in out.stdout
 
 
 def test_chat_keeps_history_for_followups(index_settings, monkeypatch):

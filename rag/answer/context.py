@@ -19,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
+
+import numpy as np
 
 from rag.index.words import content_words
 from rag.ingest.sentences import sentence_spans
@@ -110,6 +113,10 @@ def build_sources(
     neighbours: bool = True,
     min_words: int = 4,
     whole_passages: bool = False,
+    embed: Callable[[list[str]], Any] | None = None,
+    query_vector: Any = None,
+    dense_weight: float = 0.0,
+    min_relative: float = 0.0,
 ) -> list[Source]:
     """The numbered sources for ``question`` from ``passages`` (best first), within
     ``budget_tokens`` of excerpt text counted with ``count`` (see module doc).
@@ -127,9 +134,16 @@ def build_sources(
     sentences = [s for i, group in enumerate(articles) for s in _sentences(merge_spans(group), i)]
     query = " ".join(content_words(question))
     if sentences and query:
-        scores = LexicalIndex.build([s.text for s in sentences]).scores(query)
+        scores = np.asarray(LexicalIndex.build([s.text for s in sentences]).scores(query), dtype=np.float64)
+        if scores.max() > 0:
+            scores = scores / scores.max()
+        if dense_weight and embed is not None and query_vector is not None:
+            cosines = np.asarray(embed([s.text for s in sentences])) @ np.asarray(query_vector)
+            scores = scores + dense_weight * np.clip(cosines, 0.0, None)
+        floor = min_relative * float(scores.max()) if len(scores) else 0.0
         for sentence, score in zip(sentences, scores):
-            sentence.score = float(score) if len(sentence.text.split()) >= min_words else 0.0
+            ok = len(sentence.text.split()) >= min_words and score > 0 and score >= floor
+            sentence.score = float(score) if ok else 0.0
 
     chosen: set[int] = set()
     used = 0

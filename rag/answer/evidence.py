@@ -55,6 +55,7 @@ class Evidence:
     relevance: dict[str, float]
     outlets: list[str] = field(default_factory=list)  # indexed publishers the question names
     dates: DateRange | None = None  # the publication dates the question asks about
+    vector: Any = None  # the question's embedding
     unknown_outlets: list[str] = field(default_factory=list)
     missing_names: list[str] = field(default_factory=list)
 
@@ -80,7 +81,7 @@ def gather(opened: Any, settings: AnswerSettings, query: str, filters: SearchFil
         passage.score = float(score)
     main = passages[: settings.passages]
     rel = relevance(query, vector, main, snapshot.vectors.vectors(np.asarray(rows[: len(main)])))
-    evidence = Evidence(query, passages, rel, outlets=list(hints.sources), dates=dates)
+    evidence = Evidence(query, passages, rel, outlets=list(hints.sources), dates=dates, vector=vector)
     known = retriever.known_sources
     if known:
         evidence.unknown_outlets = unknown_outlets(query, known)

@@ -228,7 +228,9 @@ class Answerer:
         budget = (llm.context_tokens - llm.max_answer_tokens - fixed_tokens(standalone, count)
                   if whole else a.context_tokens)
         sources = build_sources(standalone, evidence.passages, budget_tokens=budget, count=count,
-                                max_sources=a.max_sources, whole_passages=whole)
+                                max_sources=a.max_sources, whole_passages=whole,
+                                embed=self.opened.embedder.embed, query_vector=evidence.vector,
+                                dense_weight=a.sentence_dense_weight, min_relative=a.sentence_min_relative)
         if evidence.dates and evidence.dates.latest:  # "the latest report": newest first
             sources.sort(key=lambda s: s.published_at or "", reverse=True)
         return Plan(question, standalone, evidence, None if sources else "no_evidence", sources)
