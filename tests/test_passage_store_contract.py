@@ -8,7 +8,9 @@ from the real hashing embedder.
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -20,6 +22,7 @@ from rag.config import EmbeddingSettings
 from rag.embed.hashing import HashingEmbedder
 from rag.errors import IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.index.passage_store import PassageStore
+from rag.index.qdrant_store import QdrantStore
 from rag.index.store import IndexStore
 from rag.index.sync import sync
 from rag.ingest.chunking import Chunker
@@ -28,7 +31,20 @@ from rag.types import Article, Passage, SearchFilters
 # name -> a function that makes an empty store in a fresh folder
 IMPLEMENTATIONS: dict[str, Callable[[Path], PassageStore]] = {
     "faiss": lambda folder: IndexStore(folder / "index"),
+    "qdrant": lambda folder: QdrantStore(folder / "index", collection="contract"),  # local mode
+    "qdrant-server": lambda folder: _server_store(folder),  # only with RAG_TEST_QDRANT_URL
 }
+QDRANT_URL = os.environ.get("RAG_TEST_QDRANT_URL")
+_SERVER_STORES: list[QdrantStore] = []
+
+
+def _server_store(folder: Path) -> QdrantStore:
+    """A store on the test server under a prefix of its own (its collections are deleted after the test)."""
+    key_env = "RAG_TEST_QDRANT_API_KEY" if os.environ.get("RAG_TEST_QDRANT_API_KEY") else None
+    store = QdrantStore(folder / "index", url=QDRANT_URL, api_key_env=key_env,
+                        collection=f"ragtest-{uuid.uuid4().hex[:12]}")
+    _SERVER_STORES.append(store)
+    return store
 
 EMBEDDER = HashingEmbedder(EmbeddingSettings(dim=64))
 MANIFEST = {"embedder": {"id": EMBEDDER.model_id, "dim": EMBEDDER.dim, "max_tokens": EMBEDDER.max_tokens},
@@ -72,8 +88,21 @@ def all_passages() -> list[Passage]:
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def impl(request) -> str:
-    return request.param
+def impl(request):
+    if request.param.startswith("qdrant"):
+        pytest.importorskip("qdrant_client", reason="the qdrant store needs qdrant-client: pip install '.[qdrant]'")
+    if request.param == "qdrant-server" and not QDRANT_URL:
+        pytest.skip("no Qdrant server: set RAG_TEST_QDRANT_URL (and RAG_TEST_QDRANT_API_KEY if it needs one) "
+                    "to run the contract against a server or cluster")
+    yield request.param
+    while _SERVER_STORES:
+        store = _SERVER_STORES.pop()
+        if store.exists():
+            from qdrant_client import models
+
+            store.client.update_collection_aliases([models.DeleteAliasOperation(
+                delete_alias=models.DeleteAlias(alias_name=store.alias))])
+        store.clean(keep=set())
 
 
 @pytest.fixture

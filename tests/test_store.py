@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -101,6 +102,36 @@ def test_failed_build_leaves_previous_index(settings, articles_dir):
     opened = open_index(settings)
     assert opened.snapshot.manifest["counts"]["articles"] == 3
     assert opened.retriever.search("harbour bridge", 1)[0].url == "https://example.org/a"
+
+
+class FailsOnCyrillic(HashingEmbedder):
+    """A tokenizer with a bug on one script (as the OpenAI-compatible embedder's
+    token rule once had on Russian): chunking an article in it fails inside."""
+
+    def count_tokens(self, texts):
+        if any(re.search("[а-яА-Я]", t) for t in texts):
+            raise ValueError("this tokenizer cannot count Cyrillic")
+        return super().count_tokens(texts)
+
+
+def test_article_that_cannot_be_chunked_is_skipped_by_name_and_the_build_goes_on(settings, articles_dir):
+    build_index(settings)
+    write_article(articles_dir, "a.md", "Harbour bridge reopens", "Мост снова открыт после ремонта.",
+                  url="https://example.org/a")  # indexed before, now fails
+    write_article(articles_dir, "ru.md", "Новости гавани", "Городской совет обсудил ремонт моста.",
+                  url="https://example.org/ru")  # new, fails
+    report = build_index(settings, embedder=FailsOnCyrillic(settings.embedding))
+    assert (report.articles, report.added, report.updated, report.removed, report.unchanged) == (2, 0, 0, 1, 2)
+    assert [skip["path"] for skip in report.skipped] == [str(articles_dir / "a.md"), str(articles_dir / "ru.md")]
+    for skip in report.skipped:
+        assert "could not be cut into passages (ValueError: this tokenizer cannot count Cyrillic)" in skip["error"]
+    opened = open_index(settings)
+    try:
+        assert opened.snapshot.manifest["counts"]["articles"] == 2
+        assert {p.url for p in opened.retriever.search("harbour bridge striker chip", 10)} == {
+            "https://example.org/b", "https://example.org/c"}
+    finally:
+        opened.close()
 
 
 KILLED_BUILD = textwrap.dedent("""

@@ -44,11 +44,12 @@ def _fresh_caches():
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    """Articles folder with the seed and one dated article, an index built from them."""
+    """Articles folder with the seed and one dated article, an index built from them;
+    the operator controls on (visitors: tests/test_ui_access.py)."""
     articles = write_articles(tmp_path)
     index = tmp_path / "index"
     rag_env(monkeypatch, tmp_path, INDEX_DIR=str(index), ARTICLES_DIR=str(articles),
-            EMBEDDING__BACKEND="hashing", LLM__BACKEND="extractive")
+            EMBEDDING__BACKEND="hashing", LLM__BACKEND="extractive", UI__ADMIN="true")
     return {"articles": articles, "index": index, "tmp": tmp_path}
 
 
@@ -162,6 +163,7 @@ def test_no_index_yet_then_upload_and_index(env):
     at = wait_for_job(at, "Index updated")
     no_exceptions(at)
     assert "3 articles" in texts(at).replace("**", "")
+    assert "Store: faiss, in the index folder" in texts(at)  # the sidebar names the passage store
     at = ask(at, "What changes to the ferry timetable were approved?")
     no_exceptions(at)
     assert "Ferry timetable changes" in texts(at)

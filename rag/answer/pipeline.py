@@ -53,6 +53,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -293,13 +294,16 @@ class Answerer:
             answer_tokens=llm.max_answer_tokens, count=model.count_tokens)
         pieces: list[str] = []
         timings["first_token_ms"] = None
-        for delta in model.stream(messages, max_tokens=llm.max_answer_tokens):
-            if not delta:
-                continue
-            if timings["first_token_ms"] is None:
-                timings["first_token_ms"] = ms()
-            pieces.append(delta)
-            yield delta
+        # Closed when this generator is (a reader that stops mid-answer), so a
+        # local model's lock is released then, not at garbage collection.
+        with closing(model.stream(messages, max_tokens=llm.max_answer_tokens)) as deltas:
+            for delta in deltas:
+                if not delta:
+                    continue
+                if timings["first_token_ms"] is None:
+                    timings["first_token_ms"] = ms()
+                pieces.append(delta)
+                yield delta
         raw = "".join(pieces)
         cited = process_citations(raw, given, question=standalone)
         if not strip_markers(cited.text).strip():

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from rag.ingest.sentences import sentence_spans
 from rag.llm.base import estimate_tokens

@@ -37,9 +37,10 @@ def build_index(
         progress("loading", 1, 1)
     embedder = embedder or make_embedder(settings.embedding)
     chunker = Chunker(embedder, settings.chunking.max_tokens, settings.chunking.overlap_tokens)
-    report = sync(make_store(settings), loaded.articles, embedder, chunker, full=full, progress=progress,
+    report = sync(make_store(settings, building=True), loaded.articles, embedder, chunker, full=full, progress=progress,
                   batch_size=settings.embedding.build_batch_size)
-    report.skipped = [{"path": str(err.path), "error": err.reason} for err in loaded.skipped]
+    # Files that could not be loaded first, then articles that could not be chunked.
+    report.skipped[:0] = [{"path": str(err.path), "error": err.reason} for err in loaded.skipped]
     return report
 
 

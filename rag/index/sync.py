@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from rag.embed.base import Embedder
-from rag.errors import IndexMismatchError
+from rag.errors import ArticleError, IndexMismatchError
 from rag.index.passage_store import PassageDraft, PassageSnapshot, PassageStore, extra_json
 from rag.ingest.chunking import Chunker
 from rag.types import Article, Passage
@@ -114,16 +114,44 @@ def plan_reuse(previous: PassageSnapshot | None, diff: ArticleDiff) -> ReusePlan
     return plan
 
 
-def chunk_articles(chunker: Chunker, articles: Sequence[Article], progress: Progress) -> list[Passage]:
-    """Every passage of ``articles``, in article order."""
+def chunk_articles(chunker: Chunker, articles: Sequence[Article],
+                   progress: Progress) -> tuple[list[Passage], list[tuple[Article, ArticleError]]]:
+    """Every passage of ``articles`` in article order, and the articles that could not be cut.
+
+    One article's chunking failure (an ``ArticleError`` from the chunker) leaves
+    that article out; the build goes on with the others.
+    """
     passages: list[Passage] = []
+    failed: list[tuple[Article, ArticleError]] = []
     progress("chunking", 0, len(articles))
     for i, article in enumerate(articles):
-        passages.extend(chunker.chunk(article))
+        try:
+            passages.extend(chunker.chunk(article))
+        except ArticleError as exc:
+            failed.append((article, exc))
         if i % 50 == 0:
             progress("chunking", i, len(articles))
     progress("chunking", len(articles), len(articles))
-    return passages
+    return passages, failed
+
+
+def leave_out(failed: Sequence[tuple[Article, ArticleError]], stored: dict, report: SyncReport) -> list[str]:
+    """Count the articles that could not be chunked as not indexed; the stored ones among them."""
+    dropped: list[str] = []
+    for article, error in failed:
+        report.skipped.append({"path": str(error.path), "error": error.reason})
+        report.articles -= 1
+        before = stored.get(article.id)
+        if before is None:
+            report.added -= 1
+            continue
+        if before.content_hash != article.content_hash:
+            report.updated -= 1
+        else:
+            report.unchanged -= 1
+        report.removed += 1
+        dropped.append(article.id)
+    return dropped
 
 
 def embed_in_length_order(embedder: Embedder, passages: Sequence[Passage], batch_size: int,
@@ -131,6 +159,7 @@ def embed_in_length_order(embedder: Embedder, passages: Sequence[Passage], batch
     """``(passages, vectors)`` in batches of ``batch_size``; similar lengths share a
     batch, which wastes less padding."""
     progress("embedding", 0, len(passages))
+    batch_size = max(batch_size, embedder.call_size)  # enough for all of a concurrent embedder's requests
     order = np.argsort([len(p.header) + len(p.text) for p in passages], kind="stable")
     for start in range(0, len(order), batch_size):
         batch = [passages[i] for i in order[start:start + batch_size]]
@@ -174,8 +203,14 @@ def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, c
 def _write(draft: PassageDraft, articles: Sequence[Article], diff: ArticleDiff, reuse: ReusePlan, embedder: Embedder, chunker: Chunker,
            progress: Progress, batch_size: int, report: SyncReport) -> None:
     """Write the changes into ``draft``: articles, then passages with reused or new vectors."""
-    passages = chunk_articles(chunker, diff.to_chunk, progress)
-    draft.delete_articles(diff.removed)
+    passages, failed = chunk_articles(chunker, diff.to_chunk, progress)
+    removed = list(diff.removed)
+    if failed:
+        stored = {} if draft.previous is None else draft.previous.stored_articles()
+        removed += leave_out(failed, stored, report)
+        failed_ids = {article.id for article, _ in failed}
+        articles = [a for a in articles if a.id not in failed_ids]
+    draft.delete_articles(removed)
     draft.write_articles(articles)
     draft.delete(reuse.stale)
     reused = [p for p in passages if p.text_hash in reuse.by_text]
