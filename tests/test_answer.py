@@ -339,6 +339,7 @@ def test_extractive_end_to_end(index_settings, opened):
 
 
 
+@pytest.mark.slow  # the real SmolLM2 through llama.cpp
 def test_llama_cpp_smollm2_structure(index_settings, opened):
     if importlib.util.find_spec("llama_cpp") is None or smollm2_path() is None:
         pytest.skip("llama-cpp-python or the SmolLM2 test model is not installed")
@@ -474,3 +475,30 @@ def test_chat_keeps_history_for_followups(index_settings, monkeypatch):
     assert out.count("(searched for: And what did Moscow say? (Ukraine's victory plan ask West))") == 1
     assert "(new conversation)" in out
     assert "Moscow dismissed the victory plan" in out
+
+
+def test_chat_json_one_object_per_line_with_history(index_settings, server, monkeypatch):
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "hashing")
+    script = f"{VICTORY_Q}\n\nAnd what did Moscow say?\n/new\nAnd what did Moscow say?\n"
+    result = CliRunner().invoke(app, ["chat", "--index", str(index_settings.index_dir), "--json", "--llm", "extractive"],
+                                input=script)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]  # every line is one JSON object
+    assert len(lines) == 4
+    first, followup, new, fresh = lines
+    assert first["question"] == VICTORY_Q and first["citations"] and "long-range weapons" in first["answer"]
+    assert followup["standalone_question"] != followup["question"]  # rewritten with the history
+    assert new == {"new_conversation": True}
+    assert fresh["standalone_question"] == fresh["question"]  # no history after /new
+
+    server.clear()
+    server.script_error(500, endpoint="chat")
+    monkeypatch.setenv("RAG_LLM__MAX_RETRIES", "0")
+    errored = CliRunner().invoke(app, ["chat", "--index", str(index_settings.index_dir), "--json", "--llm", "openai",
+                                          "--base-url", server.base_url, "--model", "fake-chat"],
+                                    input="What did Moscow say?\n")
+    assert errored.exit_code == 0
+    [failed] = [json.loads(line) for line in errored.stdout.splitlines()]
+    assert failed["question"] == "What did Moscow say?" and "500" in failed["error"]

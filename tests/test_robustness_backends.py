@@ -192,7 +192,7 @@ def test_chat_session_survives_every_failure_and_a_server_restart(servers, env):
             assert "long-range weapons" in reply and "Sources:" in reply, (failure.name, reply)
 
         port = own_chat.port
-        own_chat.stop()
+        own_chat.stop(hold_port=True)  # refused until it comes back; nobody else can take the port
         reply = session.ask(QUESTION)
         assert "Could not connect to the chat server" in reply and str(port) in reply, reply
         own_chat = FakeOpenAIServer(dim=32, port=port).start()  # the server is back

@@ -37,7 +37,7 @@ from rag.answer.outlets import unknown_outlets
 from rag.config import AnswerSettings
 from rag.index.words import content_terms
 from rag.search.query_hints import query_hints
-from rag.search.retrieval import SearchFilters, top_rows
+from rag.search.retrieval import SearchFilters
 from rag.types import Passage
 
 # Dense cosine of the best passage below which a question is refused, per
@@ -65,22 +65,19 @@ def gather(opened: Any, settings: AnswerSettings, query: str, filters: SearchFil
     """Retrieve for ``query`` and check what the index lacks (see module doc)."""
     retriever, snapshot = opened.retriever, opened.snapshot
     vector = opened.embedder.embed([query])[0]
-    rows, scores = retriever.search_rows(query, settings.passages, filters, query_vector=vector)
-    seen = set(rows)
+    found = retriever.retrieve(query, settings.passages, filters, query_vector=vector)
+    passages, vectors = list(found.passages), [found.vectors]
+    seen = {p.id for p in passages}
     hints = query_hints(query, retriever.known_sources)
     dates = date_range(query, _newest(snapshot))
     for hint in _hint_filters(hints, dates, filters):
-        more, more_scores = retriever.search_rows(query, settings.per_hint_passages, hint, query_vector=vector)
-        for row, score in zip(more, more_scores):
-            if row not in seen:
-                seen.add(row)
-                rows.append(row)
-                scores.append(score)
-    passages = snapshot.passages(rows)
-    for passage, score in zip(passages, scores):
-        passage.score = float(score)
+        more = retriever.retrieve(query, settings.per_hint_passages, hint, query_vector=vector)
+        keep = [i for i, p in enumerate(more.passages) if p.id not in seen]
+        seen.update(more.passages[i].id for i in keep)
+        passages += [more.passages[i] for i in keep]
+        vectors.append(more.vectors[keep])
     main = passages[: settings.passages]
-    rel = relevance(query, vector, main, snapshot.vectors.vectors(np.asarray(rows[: len(main)])))
+    rel = relevance(query, vector, main, np.concatenate(vectors)[: len(main)])
     evidence = Evidence(query, passages, rel, outlets=list(hints.sources), dates=dates, vector=vector)
     known = retriever.known_sources
     if known:
@@ -104,9 +101,10 @@ def refusal_reason(evidence: Evidence, threshold: float | None) -> str | None:
 
 
 def _newest(snapshot: Any) -> date | None:
-    days = [d for d in snapshot.dates if d]
+    """The newest article's date, as the build recorded it in the manifest."""
+    newest = (snapshot.manifest or {}).get("newest_published_at")
     try:
-        return date.fromisoformat(max(days)) if days else None
+        return date.fromisoformat(newest[:10]) if newest else None
     except ValueError:
         return None
 
@@ -138,10 +136,9 @@ def _hint_filters(hints: Any, dates: DateRange | None, filters: SearchFilters | 
 
 def _name_candidates(opened: Any, name: str) -> list[str]:
     snapshot = opened.snapshot
-    scores = snapshot.lexical.scores(name)
-    rows = top_rows(scores, _NAME_CANDIDATES)
-    rows = [int(r) for r in rows if scores[r] > 0]
-    return [p.full_text for p in snapshot.passages(rows)] if rows else []
+    hits = snapshot.lexical_search(name, _NAME_CANDIDATES)
+    ids = [i for i, score in zip(hits.ids, hits.scores) if score > 0]
+    return [p.full_text for p in snapshot.fetch(ids)] if ids else []
 
 
 def relevance(query: str, query_vector: np.ndarray, passages: list[Passage],

@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,13 +285,16 @@ class Answerer:
         prompt_tokens = sum(model.count_tokens(m["content"]) for m in messages)
         pieces: list[str] = []
         timings["first_token_ms"] = None
-        for delta in model.stream(messages, max_tokens=llm.max_answer_tokens):
-            if not delta:
-                continue
-            if timings["first_token_ms"] is None:
-                timings["first_token_ms"] = ms()
-            pieces.append(delta)
-            yield delta
+        # Closed when this generator is (a reader that stops mid-answer), so a
+        # local model's lock is released then, not at garbage collection.
+        with closing(model.stream(messages, max_tokens=llm.max_answer_tokens)) as deltas:
+            for delta in deltas:
+                if not delta:
+                    continue
+                if timings["first_token_ms"] is None:
+                    timings["first_token_ms"] = ms()
+                pieces.append(delta)
+                yield delta
         raw = "".join(pieces)
         text, repairs, fallback = self._finish(raw, plan)
         cited = process_citations(text, plan.sources, question=plan.standalone)

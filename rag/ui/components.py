@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from urllib.parse import quote, urlsplit
 
 import streamlit as st
 
@@ -22,6 +21,7 @@ from rag.ui.markdown_text import (
     format_date,
     highlighted_passage,
     md_escape,
+    safe_url,
 )
 
 APP_TITLE = "Article Q&A"
@@ -162,19 +162,6 @@ def _meta_line(record: dict) -> str:
     if record.get("unsupported_citations"):
         parts.append(f"{record['unsupported_citations']} claim(s) not backed by the cited passage")
     return " · ".join(parts)
-
-
-def safe_url(url: str | None) -> str | None:
-    """An http(s) URL fit for a Markdown link target, else None."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(str(url).strip())
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return quote(str(url).strip(), safe=":/?#&=%+@,;~!*'-._")
 
 
 def source_card(mid: str, c: dict) -> None:

@@ -1,10 +1,11 @@
-"""Text made safe and readable for Streamlit's Markdown.
+"""Text made safe and readable for Streamlit's Markdown (and the Markdown export).
 
 No Streamlit here. Article text, titles, file names and messages are escaped
 with :func:`md_escape`; model answers keep their formatting but lose raw HTML,
-LaTeX and images, and their ``[n]`` markers link to the source entries
-(:func:`answer_markdown`); a cited passage is cut around its highlighted
-quote (:func:`highlighted_passage`).
+LaTeX, images and every link that is not http(s), and their ``[n]`` markers
+link to the source entries (:func:`answer_markdown`); a URL is a link target
+only when :func:`safe_url` accepts it; a cited passage is cut around its
+highlighted quote (:func:`highlighted_passage`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import quote, urlsplit
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$:~=\"'^])")
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+# "@" too: GitHub-flavoured Markdown turns a bare e-mail address into a mailto: link.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$:~=\"'^@])")
+# In answers: a citation marker [n], or an inline link [label](target) (the only
+# link syntax kept, and only for an http(s) target).
+_ANSWER_TOKEN = re.compile(r"\[(?P<n>\d{1,3})\]"
+                           r"|\[(?P<label>[^\[\]\n]{1,300})\]\(\s*(?P<url>[^()\s]{1,2000})\s*\)")
+# Everything else in answers: HTML, entities, LaTeX, "!" and brackets (so no
+# image and no other link, reference, footnote or :directive[...]) and "@" (no
+# mailto: autolink) are shown as text.
+_ANSWER_SPECIAL = re.compile(r"([\\<>&$!\[\]@])")
 
 
 def md_escape(text: str, inline: bool = False) -> str:
@@ -35,21 +45,42 @@ def anchor_id(message_id: str, n: int) -> str:
     return f"src-{message_id}-{n}"
 
 
+def safe_url(url: str | None) -> str | None:
+    """``url`` as a Markdown link target if it is an absolute http(s) URL, else None
+    (``javascript:``, ``data:``, ``vbscript:``, relative and malformed URLs)."""
+    if not url:
+        return None
+    text = str(url).strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(text, safe=":/?#&=%+@,;~!*'-._")
+
+
 def answer_markdown(text: str, message_id: str, n_citations: int) -> str:
-    """A model's answer as Markdown: formatting kept, raw HTML and LaTeX shown as
-    text, and each valid ``[n]`` a link to its source entry below the answer."""
-    safe = str(text)
-    safe = re.sub(r"([\\<>&$])", r"\\\1", safe)  # no HTML, entities or LaTeX
-    safe = safe.replace("![", "!\\[")  # no images fetched from model output
-    safe = re.sub(r":([A-Za-z-]+)\[", r"\\:\1[", safe)  # no Streamlit colour directives
+    """A model's answer as Markdown: formatting kept; raw HTML, LaTeX, images and
+    every link but an http(s) ``[label](url)`` shown as text; each valid ``[n]``
+    a link to its source entry below the answer (``n_citations`` 0: none)."""
 
-    def link(match: re.Match) -> str:
-        n = int(match.group(1))
-        if 1 <= n <= n_citations:
-            return f"[\\[{n}\\]](#{anchor_id(message_id, n)})"
-        return match.group(0)
+    def plain(piece: str) -> str:
+        return _ANSWER_SPECIAL.sub(r"\\\1", piece)
 
-    return _MARKER.sub(link, safe)
+    def token(match: re.Match) -> str:
+        if match.group("n"):
+            n = int(match.group("n"))
+            return f"[\\[{n}\\]](#{anchor_id(message_id, n)})" if 1 <= n <= n_citations else plain(match.group(0))
+        url = safe_url(match.group("url"))
+        return f"[{plain(match.group('label'))}]({url})" if url else plain(match.group(0))
+
+    text = str(text)
+    out, last = [], 0
+    for match in _ANSWER_TOKEN.finditer(text):
+        out += [plain(text[last:match.start()]), token(match)]
+        last = match.end()
+    return "".join(out) + plain(text[last:])
 
 
 def normalize_space(text: str) -> str:
