@@ -132,7 +132,7 @@ class IndexStore:
             raise IndexMismatchError(
                 f"the index in {self.folder} was built with embedder {built}, but the settings "
                 f"ask for {embedder_id}. Rebuild it with `rag index build --full`, or set "
-                "RAG_EMBEDDING__BACKEND / RAG_EMBEDDING__MODEL back to the embedder that built it"
+                "RAG_EMBEDDING__BACKEND / RAG_EMBEDDING__MODEL / RAG_EMBEDDING__RUNTIME back to the embedder that built it"
             )
         return snapshot
 
