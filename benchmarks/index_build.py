@@ -24,6 +24,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.embed.registry import make_embedder
 from rag.index.store import IndexStore
+from rag.index.sync import sync
 from rag.ingest.articles import load_paths
 from rag.ingest.chunking import Chunker
 
@@ -54,7 +55,7 @@ def main() -> None:
         store = IndexStore(Path(tmp) / "index")
         started = time.perf_counter()
         articles = load_paths([args.corpus]).articles  # loading is part of a build
-        report = store.sync(articles, embedder, chunker)
+        report = sync(store, articles, embedder, chunker)
         full_seconds = time.perf_counter() - started
         full_model_seconds = model_seconds[0]
 
@@ -71,7 +72,7 @@ def main() -> None:
         changed = load_paths([args.corpus]).articles  # loading is part of a build
         middle = len(changed) // 2
         changed[middle] = dataclasses.replace(changed[middle], body=changed[middle].body + "\n\nA late correction.")
-        incremental = store.sync(changed, embedder, chunker)
+        incremental = sync(store, changed, embedder, chunker)
         incremental_seconds = time.perf_counter() - started
 
     build_rate, encode_rate = report.passages / full_seconds, len(texts) / encode_seconds

@@ -3,8 +3,9 @@
     python benchmarks/search_latency.py [--index index/eval/corpus] [--queries FILE]
 
 Runs every dev question through ``Retriever.search`` (query embedding, BM25,
-FAISS, fusion, diversification, reading passages) and, in the same process,
-through its parts alone, and prints medians and ratios.
+dense search, fusion, diversification, reading passages) and, in the same
+process, through its parts alone (the passage store's searches), and prints
+medians and ratios.
 """
 
 from __future__ import annotations
@@ -41,12 +42,12 @@ def main() -> None:
     search = timed(lambda q: opened.retriever.search(q, 10), questions)
     given_vector = timed(lambda qv: opened.retriever.search(qv[0], 10, query_vector=qv[1]), list(zip(questions, vectors)))
     embed = timed(lambda q: opened.embedder.embed([q]), questions)
-    lexical = timed(opened.snapshot.lexical.scores, questions)
-    dense = timed(lambda v: opened.snapshot.vectors.search(v, 100), vectors)
+    lexical = timed(lambda q: opened.snapshot.lexical_search(q, 100), questions)
+    dense = timed(lambda v: opened.snapshot.dense_search(v, 100), vectors)
     med = statistics.median
     print(f"{len(opened.snapshot)} passages, {len(questions)} questions")
     print(f"full search   median {med(search):6.2f} ms  p95 {sorted(search)[int(len(search) * .95)]:6.2f} ms")
-    for name, values in [("search, vector given", given_vector), ("query embed", embed), ("bm25 scores", lexical), ("faiss top-100", dense)]:
+    for name, values in [("search, vector given", given_vector), ("query embed", embed), ("bm25 top-100", lexical), ("dense top-100", dense)]:
         print(f"{name:13} median {med(values):6.2f} ms  ({med(values) / med(search):.2f} of full search)")
 
 

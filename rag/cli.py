@@ -12,6 +12,7 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
+from rag.cli_output import emit_json, terminal_progress
 
 app = typer.Typer(help="Cited answers over a collection of news articles.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -39,34 +40,6 @@ def settings_for(index: Optional[Path] = None, **overrides) -> Settings:
     except Exception as exc:  # pydantic's ValidationError names the bad field
         fail(f"invalid settings: {exc}")
         raise  # unreachable
-
-
-def emit_json(value) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
-def terminal_progress(enabled: bool):
-    """A rich progress bar on a terminal, or None."""
-    if not enabled or not sys.stderr.isatty():
-        return None, None
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), transient=True)
-    tasks: dict[str, int] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=max(total, 1))
-        bar.update(tasks[stage], completed=done, total=max(total, 1))
-
-    return bar, update
 
 
 @index_app.command("build")
@@ -104,15 +77,16 @@ def index_build(
 @index_app.command("info")
 def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
     """Counts, embedder, build time and size of the index."""
-    from rag.index.store import IndexStore
+    from rag.index.stores import make_store, store_summary
 
     settings = settings_for(index)
     try:
-        info = IndexStore(settings.index_dir).info()
+        info = make_store(settings).info()
     except RagError as exc:
         fail(str(exc))
     summary = {
         "index": str(settings.index_dir),
+        "store": store_summary(info, settings.index_dir),
         "articles": info["counts"]["articles"],
         "passages": info["counts"]["passages"],
         "embedder": info["embedder"]["id"],
@@ -120,7 +94,7 @@ def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> Non
         "chunking": info["chunking"],
         "built_at": info["built_at"],
         "size_bytes": info["size_bytes"],
-        "version": Path(info["path"]).name,
+        "version": info["version"],
     }
     if as_json:
         emit_json(summary)
@@ -215,11 +189,15 @@ def eval_retrieval(
 LlmOpt = typer.Option(None, "--llm", help="Chat backend: llama-cpp, openai or extractive (default: RAG_LLM__BACKEND).")
 ModelOpt = typer.Option(None, "--model", help="Model name (openai) or GGUF file (llama-cpp).")
 BaseUrlOpt = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://localhost:11434/v1.")
+KeyEnvOpt = typer.Option(None, "--api-key-env", help="Name of the environment variable holding the key for "
+                         "this server (only OpenAI's own endpoint gets OPENAI_API_KEY without it).")
 
 
-def llm_flags(llm: Optional[str], model: Optional[str], base_url: Optional[str]) -> dict:
-    """The --llm/--model/--base-url flags as settings overrides (unset flags are ignored)."""
-    return {"backend": llm, "model": model, "base_url": base_url}
+def llm_flags(llm: Optional[str], model: Optional[str], base_url: Optional[str],
+              api_key_env: Optional[str] = None) -> dict:
+    """The --llm/--model/--base-url/--api-key-env flags as settings overrides (unset
+    flags are ignored; a new --base-url does not inherit a configured key variable)."""
+    return {"backend": llm, "model": model, "base_url": base_url, "api_key_env": api_key_env}
 
 
 def print_sources(answer) -> None:
@@ -274,12 +252,13 @@ def ask(
     llm: Optional[str] = LlmOpt,
     model: Optional[str] = ModelOpt,
     base_url: Optional[str] = BaseUrlOpt,
+    api_key_env: Optional[str] = KeyEnvOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing them."""
     from rag.answer.pipeline import Answerer
 
-    settings = settings_for(index, llm=llm_flags(llm, model, base_url))
+    settings = settings_for(index, llm=llm_flags(llm, model, base_url, api_key_env))
     try:
         with Answerer(settings) as answerer:
             if as_json:
@@ -296,19 +275,25 @@ def chat(
     llm: Optional[str] = LlmOpt,
     model: Optional[str] = ModelOpt,
     base_url: Optional[str] = BaseUrlOpt,
+    as_json: bool = typer.Option(False, "--json", help="Questions from standard input, one a line; for each, "
+                                 "one line with one JSON object: the answer as `rag ask --json` gives it, "
+                                 '{"error": ...} or {"new_conversation": true}.'),
+    api_key_env: Optional[str] = KeyEnvOpt,
 ) -> None:
     """A terminal chat that keeps the conversation, so follow-ups work."""
     from rag.answer.pipeline import Answerer
 
-    settings = settings_for(index, llm=llm_flags(llm, model, base_url))
+    settings = settings_for(index, llm=llm_flags(llm, model, base_url, api_key_env))
     history: list[dict] = []
-    typer.echo("Ask about the articles. /new starts a new conversation, /quit leaves.")
+    if not as_json:
+        typer.echo("Ask about the articles. /new starts a new conversation, /quit leaves.")
     with Answerer(settings) as answerer:
         while True:
             try:
-                question = input("\nyou> ").strip()
+                question = (sys.stdin.readline() or "/quit").strip() if as_json else input("\nyou> ").strip()
             except (EOFError, KeyboardInterrupt):
-                typer.echo()
+                if not as_json:
+                    typer.echo()
                 break
             if not question:
                 continue
@@ -316,12 +301,19 @@ def chat(
                 break
             if question == "/new":
                 history.clear()
-                typer.echo("(new conversation)")
+                typer.echo(json.dumps({"new_conversation": True}) if as_json else "(new conversation)")
                 continue
             try:
-                answer = show_answer(answerer, question, history)
+                if as_json:
+                    answer = answerer.answer(question, history)
+                    typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, default=str))
+                else:
+                    answer = show_answer(answerer, question, history)
             except RagError as exc:
-                typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+                if as_json:
+                    typer.echo(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False))
+                else:
+                    typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
                 continue
             history += [{"role": "user", "content": question, "standalone": answer.standalone_question},
                         {"role": "assistant", "content": answer.text}]
@@ -336,6 +328,7 @@ def eval_answers(
     llm: Optional[str] = LlmOpt,
     model: Optional[str] = ModelOpt,
     base_url: Optional[str] = BaseUrlOpt,
+    api_key_env: Optional[str] = KeyEnvOpt,
     records: Optional[Path] = typer.Option(None, "--records", dir_okay=False, help="Also write per-question results (JSON lines) here."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -344,7 +337,7 @@ def eval_answers(
 
     settings = settings_for()
     folder = index or Path(settings.index_dir) / "eval" / corpus.stem
-    settings = settings_for(folder, llm=llm_flags(llm, model, base_url))
+    settings = settings_for(folder, llm=llm_flags(llm, model, base_url, api_key_env))
     bar, update = terminal_progress(not as_json)
     if records is not None:
         records.write_text("")  # filled one question at a time
@@ -360,20 +353,28 @@ def eval_answers(
         fail(f"{queries}: not MultiHop-RAG queries ({exc})")
     overall = result["overall"]
     if as_json:
-        emit_json(overall)
+        emit_json({**overall, "by_type": result["by_type"]})
         return
+    typer.echo(f"{'type':>12} {'n':>4} {'strict':>7} {'refused':>8} {'cite':>6} {'unsupp':>7} {'tokens':>7} {'s/q':>6}")
+    for name, m in [*result["by_type"].items(), ("all", overall)]:
+        refused = m["null_refusal_rate"] if name == "null" else m["false_refusal_rate"]
+        typer.echo(f"{name:>12} {m['n']:>4} {_num(m['strict_accuracy']):>7} {_num(refused):>8} "
+                   f"{_num(m['cited_when_answered']):>6} {_num(m['unsupported_share']):>7} "
+                   f"{_num(m['mean_prompt_tokens'], 0):>7} {_num(m['mean_seconds'], 1):>6}")
+    typer.echo("(refused: share of null questions refused on the null row, of real questions elsewhere)")
     for key, value in overall.items():
         shown = "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else value
         typer.echo(f"{key:>24}: {shown}")
 
 
-@app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def ui(ctx: typer.Context) -> None:
-    """Open the Streamlit chat (extra arguments go to `streamlit run`)."""
-    import subprocess
+def _num(value, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
-    app_path = Path(__file__).resolve().parent / "ui" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app_path), *ctx.args]
-    # The caller's folder stays the working directory, so its rag.toml and a
-    # relative index folder mean the same to the UI as to `rag index build`.
-    raise typer.Exit(subprocess.call(command))
+
+@app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
+    """Open the Streamlit chat in this folder's settings (extra arguments go to `streamlit run`)."""
+    from rag.ui.launch import run_ui
+
+    settings_for(index)  # a bad rag.toml or RAG_* value stops here, as in every other command
+    raise typer.Exit(run_ui(ctx.args, index))

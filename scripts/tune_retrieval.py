@@ -6,12 +6,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from rag.config import EmbeddingSettings, RetrievalSettings
 from rag.embed.registry import make_embedder
-from rag.eval.retrieval import aggregate, evidence_recall, load_queries, score_query
+from rag.eval.retrieval import evaluate_retriever, load_queries
 from rag.index.store import IndexStore
+from rag.index.sync import sync
 from rag.ingest.articles import article_id_for
 from rag.ingest.chunking import Chunker
 from rag.search.retrieval import Retriever
@@ -34,20 +33,12 @@ def build(max_tokens, overlap):
     store = IndexStore(folder)
     if not store.exists():
         t = time.time()
-        r = store.sync(arts, emb, Chunker(emb, max_tokens, overlap))
+        r = sync(store, arts, emb, Chunker(emb, max_tokens, overlap))
         print(f"built {folder} {r.passages} passages in {time.time()-t:.0f}s", flush=True)
     return store.open()
 
 def evaluate(snap, **kw):
-    ret = Retriever(snap, emb, RetrievalSettings(**kw))
-    scores, recall = [], []
-    for q, v in zip(queries, qvecs):
-        rows, _ = ret.search_rows(q["query"], 10, query_vector=v)
-        ps = snap.passages(rows)
-        scores.append(score_query([p.full_text for p in ps], [e["fact"] for e in q["evidence_list"]]))
-        recall.append(evidence_recall([p.url for p in ps], q["evidence_list"]))
-    m = aggregate(scores); m["evidence_recall@10"] = float(np.mean(recall))
-    return m
+    return evaluate_retriever(Retriever(snap, emb, RetrievalSettings(**kw)), queries, qvecs)["overall"]
 
 if __name__ == "__main__":
     for spec in [a for a in sys.argv[1:] if not a.startswith("--")]:

@@ -1,8 +1,10 @@
-"""Shared fixtures: small article folders and hashing-embedder settings."""
+"""Shared fixtures: isolation from the developer's settings, small article folders
+and hashing-embedder settings."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,20 @@ from rag.config import Settings, load_settings
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "articles"
 SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def isolated_from_developer_settings(monkeypatch, tmp_path_factory):
+    """Every test starts from the defaults: no ``RAG_*`` variable of the person
+    running the tests, no ``rag.toml`` of the working directory (``RAG_CONFIG``
+    names a file that does not exist) and no OpenAI key. ``RAG_CACHE_DIR``
+    stays: it only says where derived models are kept, and the one test that
+    writes there sets its own."""
+    for name in list(os.environ):
+        if name.startswith("RAG_") and name != "RAG_CACHE_DIR":
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("RAG_CONFIG", str(tmp_path_factory.getbasetemp() / "no-rag.toml"))
 
 
 def write_article(folder: Path, name: str, title: str, body: str, **meta: str) -> Path:

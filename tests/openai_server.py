@@ -96,17 +96,32 @@ def _count_tokens(text: str) -> int:
     return len(_WORD.findall(text)) or (1 if text else 0)
 
 
+# Ports handed out by closed_port_url, held bound (never listening) so that no
+# other process can take them; a FakeOpenAIServer started on one adopts it.
+_HELD: dict[int, socket.socket] = {}
+_HELD_LOCK = threading.Lock()
+
+
 def closed_port_url() -> str:
-    """A ``/v1`` base URL on a loopback port where nothing listens."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # The socket never listened and is closed now: connecting is refused.
+    """A ``/v1`` base URL on a loopback port where nothing listens.
+
+    The port stays bound by this process without listening, so connecting is
+    refused for as long as the tests run, and no other process can start
+    listening there in between. ``FakeOpenAIServer(port=that_port).start()``
+    takes the same socket over: a server "coming back" on the URL.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    with _HELD_LOCK:
+        _HELD[port] = sock
     return f"http://127.0.0.1:{port}/v1"
 
 
 class _QuietHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Lets stop(hold_port=True) bind a holder socket before the listener closes.
+    allow_reuse_port = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that hang up (timeouts, cut streams) are part of the tests.
@@ -128,10 +143,13 @@ class FakeOpenAIServer:
         models: tuple[str, ...] = (CHAT_MODEL, EMBED_MODEL),
         api_key: str | None = None,
         strict_models: bool = False,
+        embed_delay: float = 0.0,
     ) -> None:
         """``api_key``: when set, requests must carry ``Authorization: Bearer
         <api_key>`` or get a 401. ``strict_models``: unknown model ids get a 404
-        like the real API (``model_not_found``)."""
+        like the real API (``model_not_found``). ``embed_delay``: seconds every
+        embeddings request waits before answering, like a busy server (requests
+        are served in parallel, so concurrent ones wait side by side)."""
         self.host = host
         self.port = port
         self.dim = dim
@@ -139,6 +157,10 @@ class FakeOpenAIServer:
         self.models = tuple(models)
         self.api_key = api_key
         self.strict_models = strict_models
+        self.embed_delay = embed_delay
+        # Embeddings requests being served now, and the most there ever were at once.
+        self.embed_in_flight = 0
+        self.embed_peak_in_flight = 0
         self.requests: list[RecordedRequest] = []
         self._queues: dict[str, deque[_Action]] = {"chat": deque(), "embeddings": deque()}
         self._lock = threading.Lock()
@@ -154,7 +176,17 @@ class FakeOpenAIServer:
 
     def start(self) -> "FakeOpenAIServer":
         handler = type("_BoundHandler", (_Handler,), {"server_state": self})
-        self._httpd = _QuietHTTPServer((self.host, self.port), handler)
+        with _HELD_LOCK:
+            held = _HELD.pop(self.port, None) if self.port else None
+        if held is None:  # port 0: the OS picks one while binding, no race
+            self._httpd = _QuietHTTPServer((self.host, self.port), handler)
+        else:  # the port closed_port_url holds: listen on that very socket
+            self._httpd = _QuietHTTPServer((self.host, self.port), handler, bind_and_activate=False)
+            self._httpd.socket.close()
+            self._httpd.socket = held
+            self._httpd.server_address = held.getsockname()
+            self._httpd.server_name, self._httpd.server_port = self._httpd.server_address[:2]
+            self._httpd.server_activate()
         self.port = self._httpd.server_address[1]
         self._stopping.clear()
         self._thread = threading.Thread(
@@ -163,9 +195,18 @@ class FakeOpenAIServer:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, hold_port: bool = False) -> None:
+        """Stop serving. ``hold_port``: keep the port bound without listening, like
+        ``closed_port_url`` (connecting is refused, no other process can take
+        it), so that ``FakeOpenAIServer(port=...).start()`` comes back on it."""
         self._stopping.set()  # wakes handlers that sleep in a scripted delay
         if self._httpd is not None:
+            if hold_port:  # bound beside the listener (SO_REUSEPORT), before it closes
+                holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                holder.bind(self._httpd.server_address)
+                with _HELD_LOCK:
+                    _HELD[self.port] = holder
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
@@ -215,12 +256,24 @@ class FakeOpenAIServer:
         with self._lock:
             return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
+    def authorizations(self) -> list[str | None]:
+        """The ``Authorization`` header of every recorded request, in order
+        (None where a request carried none): what keys this server was sent."""
+        with self._lock:
+            return [r.headers.get("authorization") for r in self.requests]
+
     def clear(self) -> None:
-        """Drop queued actions and recorded requests."""
+        """Drop queued actions, recorded requests and the in-flight peak."""
         with self._lock:
             for queue in self._queues.values():
                 queue.clear()
             self.requests.clear()
+            self.embed_peak_in_flight = self.embed_in_flight
+
+    def embedding_requests(self) -> list[RecordedRequest]:
+        """The recorded requests to ``/embeddings``, in order (retries included)."""
+        with self._lock:
+            return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     def script_reply(self, *texts: str, finish_reason: str = "stop") -> None:
         """Queue chat replies, one per request, in order."""
@@ -391,6 +444,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _embeddings(self, body: dict) -> None:
         state = self.server_state
+        with state._lock:
+            state.embed_in_flight += 1
+            state.embed_peak_in_flight = max(state.embed_peak_in_flight, state.embed_in_flight)
+        try:
+            if state.embed_delay and state._stopping.wait(state.embed_delay):
+                self.close_connection = True
+                return
+            self._embeddings_reply(body)
+        finally:
+            with state._lock:
+                state.embed_in_flight -= 1
+
+    def _embeddings_reply(self, body: dict) -> None:
+        state = self.server_state
         action = state._pop("embeddings")
         if not self._apply_common(action) or not self._check_model(body):
             return
@@ -537,9 +604,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dim", type=int, default=32, help="embedding dimension")
     parser.add_argument("--reply", default=DEFAULT_REPLY, help="default chat reply")
     parser.add_argument("--api-key", default=None, help="require this bearer key")
+    parser.add_argument("--embed-delay", type=float, default=0.0, help="seconds each embeddings request waits")
     args = parser.parse_args(argv)
     FakeOpenAIServer(host=args.host, port=args.port, dim=args.dim, default_reply=args.reply,
-                     api_key=args.api_key).run_forever()
+                     api_key=args.api_key, embed_delay=args.embed_delay).run_forever()
     return 0
 
 

@@ -6,6 +6,7 @@ import builtins
 import json
 import os
 import shutil
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -269,6 +270,26 @@ def test_bad_file_gives_one_error_and_good_files_load(tmp_path, kind):
     err = result.skipped[0]
     assert err.path == str(bad) and str(bad) in str(err)
     assert reason in err.reason
+
+
+def test_missing_html_parser_skips_only_the_html_files(tmp_path, monkeypatch):
+    """Without lxml_html_clean (what pip 23.2 left out), jusText under trafilatura
+    cannot be imported: the HTML page is skipped with a message, the rest loads."""
+    for name in [m for m in sys.modules if m.split(".")[0] in ("trafilatura", "justext")] + ["lxml.html.clean"]:
+        monkeypatch.delitem(sys.modules, name, raising=False)  # imported afresh, restored afterwards
+    monkeypatch.setitem(sys.modules, "lxml_html_clean", None)  # `import lxml_html_clean` fails
+    write(tmp_path, "good.txt", "Good title\n\nGood body.\n")
+    page = write(tmp_path, "page.html", HTML_PAGE)
+    before = set(sys.modules)
+    try:
+        result = load_path(tmp_path)
+    finally:
+        for name in set(sys.modules) - before:  # half-imported modules of the failed import
+            del sys.modules[name]
+    assert [a.title for a in result.articles] == ["Good title"]
+    assert [err.path for err in result.skipped] == [str(page)]
+    reason = result.skipped[0].reason
+    assert "lxml_html_clean" in reason and "pip install" in reason and "convert this page" in reason
 
 
 def test_file_over_size_limit(tmp_path):

@@ -99,3 +99,17 @@ def test_eval_retrieval_json_keys(env, tmp_path):
     result = json.loads(out)
     assert set(result) == {"hits@4", "hits@10", "mrr@10", "map@10", "evidence_recall@10", "n"}
     assert result["n"] == 1 and result["hits@4"] == 1.0 and result["mrr@10"] == 1.0
+
+
+def test_ui_reads_settings_like_every_command_before_starting(env, tmp_path, monkeypatch):
+    """A bad rag.toml in the caller's folder stops `rag ui` with the same message as
+    any command, before Streamlit starts (it would never return here)."""
+    monkeypatch.delenv("RAG_CONFIG", raising=False)  # the folder's rag.toml counts here
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rag.toml").write_text('[retrieval]\nk = "many"\n')
+    code, _, err = run("ui", "--index", str(tmp_path / "idx"))
+    assert code == 1 and "invalid settings" in err and "retrieval.k" in err
+    code, _, err = run("index", "info")
+    assert code == 1 and "invalid settings" in err and "retrieval.k" in err
+    code, out, _ = run("ui", "--help")
+    assert code == 0 and "--index" in out

@@ -7,8 +7,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import threading
 import time
-from dataclasses import dataclass
 
 import pytest
 
@@ -19,6 +19,7 @@ from rag.llm.base import ChatModel
 from rag.llm.extractive import ExtractiveChatModel
 from rag.llm.openai_compatible import OpenAIChatModel
 from rag.llm.registry import CHAT_MODELS, make_chat_model
+from rag.llm.sources import QUESTION_PREFIX, format_source, format_sources, read_question, read_sources
 from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
 from tests.openai_server import FakeOpenAIServer, closed_port_url
 
@@ -31,16 +32,19 @@ MESSAGES = [
 ]
 
 
-@dataclass
-class P:
-    text: str
-
-
 PASSAGES = [
-    P("Paris travel guide\nParis is the capital of France and its largest city. "
-      "The Eiffel Tower was finished in 1889."),
-    P("Markets\nStock markets in Tokyo fell sharply on Monday after the central bank spoke."),
+    "Paris is the capital of France and its largest city. The Eiffel Tower was finished in 1889.",
+    "Stock markets in Tokyo fell sharply on Monday after the central bank spoke.",
 ]
+
+
+def prompt_messages(question: str, passages=PASSAGES) -> list[dict]:
+    """An answer prompt with numbered sources, as the pipeline writes one."""
+    blocks = [format_source(n, f"Article {n} — Wire, October 1, 2023", text)
+              for n, text in enumerate(passages, start=1)]
+    return [{"role": "system", "content": "Answer briefly with [n] citations."},
+            {"role": "user", "content": f"Passages:\n\n{format_sources(blocks)}\n\n"
+                                        f"{QUESTION_PREFIX}{question}\nAnswer with [n] citations:"}]
 
 
 @pytest.fixture
@@ -59,7 +63,8 @@ def openai_settings(srv_or_url, **kw) -> LLMSettings:
     url = srv_or_url if isinstance(srv_or_url, str) else srv_or_url.base_url
     kw.setdefault("timeout", 5.0)
     kw.setdefault("max_retries", 0)
-    return LLMSettings(backend="openai", base_url=url, api_key_env=KEY_ENV, **kw)
+    kw.setdefault("api_key_env", KEY_ENV)
+    return LLMSettings(backend="openai", base_url=url, **kw)
 
 
 # -- OpenAI-compatible backend ---------------------------------------------------------
@@ -80,11 +85,10 @@ def test_openai_streams_and_completes(server, key):
 
 
 def test_openai_model_picked_from_server(server, monkeypatch):
-    monkeypatch.delenv(KEY_ENV, raising=False)  # a local server needs no key
-    model = OpenAIChatModel(openai_settings(server))
+    model = OpenAIChatModel(openai_settings(server, api_key_env=None))  # a local server needs no key
     assert model.model == "fake-chat"
     assert server.requests[0].path == "/v1/models"
-    assert server.requests[0].headers["authorization"] == "Bearer not-needed"
+    assert "authorization" not in server.requests[0].headers
     assert model.complete(MESSAGES) == server.default_reply
 
 
@@ -185,18 +189,29 @@ def test_openai_unknown_model_lists_available(key):
 
 def test_extractive_quotes_best_sentences_with_markers():
     model = ExtractiveChatModel(LLMSettings(backend="extractive"))
-    text = model.complete(MESSAGES, passages=PASSAGES, question="Which city is the capital of France?")
+    assert model.can_rewrite is False
+    text = model.complete(prompt_messages("Which city is the capital of France?"))
     assert text.startswith("No language model was used")
     assert "Paris is the capital of France and its largest city [1]." in text
-    assert "Tokyo" not in text
-    other = model.complete([], passages=PASSAGES, question="Why did stock markets fall in Tokyo?")
+    assert "Tokyo" not in text and "Article 1" not in text  # label lines are not quoted
+    other = model.complete(prompt_messages("Why did stock markets fall in Tokyo?"))
     assert "[2]." in other and "[1]" not in other
 
 
 def test_extractive_says_when_nothing_matches():
-    text = ExtractiveChatModel().complete(MESSAGES, passages=PASSAGES, question="Who won the cricket?")
+    text = ExtractiveChatModel().complete(prompt_messages("Who won the cricket?"))
     assert "do not appear to answer" in text and "[" not in text
-    assert "do not appear to answer" in ExtractiveChatModel().complete(MESSAGES)
+    assert "do not appear to answer" in ExtractiveChatModel().complete(MESSAGES)  # no sources at all
+
+
+def test_sources_read_back_from_the_prompt():
+    tricky = ["First line.\n\n[3] looks like a label but is text.", "Second [1] source.\nQuestion: not this one"]
+    prompt = prompt_messages("What is it?", tricky)[-1]["content"]
+    blocks = read_sources(prompt)
+    assert [(b.n, b.text) for b in blocks] == [(1, tricky[0]), (2, tricky[1])]
+    assert blocks[0].label == "Article 1 — Wire, October 1, 2023"
+    assert read_question(prompt) == "What is it?"
+    assert read_sources("no sources here") == [] and read_question("Question: Why?") == "Why?"
 
 
 # -- registry -------------------------------------------------------------------------
@@ -295,11 +310,10 @@ def smollm2():
     return make_chat_model(settings)
 
 
-@pytest.fixture(params=["openai", "llama-cpp", "extractive"])
+@pytest.fixture(params=["openai", pytest.param("llama-cpp", marks=pytest.mark.slow), "extractive"])
 def chat_model(request, contract_server, monkeypatch) -> ChatModel:
-    if request.param == "openai":
-        monkeypatch.delenv(KEY_ENV, raising=False)
-        return make_chat_model(openai_settings(contract_server))
+    if request.param == "openai":  # a local server that needs no key
+        return make_chat_model(openai_settings(contract_server, api_key_env=None))
     if request.param == "llama-cpp":
         return request.getfixturevalue("smollm2")
     return make_chat_model(LLMSettings(backend="extractive"))
@@ -309,14 +323,36 @@ def test_chat_model_contract(chat_model):
     assert isinstance(chat_model, ChatModel)
     assert chat_model.backend in CHAT_MODELS and isinstance(chat_model.model, str) and chat_model.model
     assert chat_model.backend in repr(chat_model) or type(chat_model).__name__ in repr(chat_model)
-    kw = {"max_tokens": 16, "passages": PASSAGES, "question": "What is the capital of France?"}
-    deltas = list(chat_model.stream(MESSAGES, **kw))
+    messages = prompt_messages("What is the capital of France?")
+    deltas = list(chat_model.stream(messages, max_tokens=16))
     assert deltas and all(isinstance(d, str) for d in deltas)
     joined = "".join(deltas)
     assert joined.strip()
-    assert chat_model.complete(MESSAGES, **kw) == joined  # deterministic settings
+    assert chat_model.complete(messages, max_tokens=16) == joined  # deterministic settings
+    assert isinstance(chat_model.can_rewrite, bool)
+    short, long = chat_model.count_tokens("Paris"), chat_model.count_tokens("Paris is the capital of France. " * 20)
+    assert isinstance(short, int) and 0 < short < long
 
 
+def test_llama_counts_with_its_own_tokenizer(smollm2):
+    text = "Paris is the capital of France."
+    llm = smollm2._load()
+    assert smollm2.count_tokens(text) == len(llm.tokenize(text.encode(), add_bos=False, special=True))
+    assert smollm2.can_rewrite is True
+
+
+def test_llama_count_tokens_waits_for_the_model_lock(smollm2):
+    smollm2._load()
+    counted = threading.Event()
+    with smollm2._lock:  # as a generation in another thread holds it
+        worker = threading.Thread(target=lambda: (smollm2.count_tokens("Paris"), counted.set()))
+        worker.start()
+        assert not counted.wait(0.3)
+    assert counted.wait(10)
+    worker.join()
+
+
+@pytest.mark.slow
 def test_llama_prompt_too_long_is_backend_error(smollm2):
     with pytest.raises(BackendError, match="RAG_LLM__CONTEXT_TOKENS"):
         smollm2.complete([{"role": "user", "content": "word " * 2000}])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 import subprocess
 import sys
 import time
@@ -131,3 +132,29 @@ def test_command_line_server():
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_closed_port_stays_closed_to_others_until_a_server_takes_it_over():
+    url = closed_port_url()
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    with socket.socket() as other, pytest.raises(OSError):  # no other process can take it meanwhile
+        other.bind(("127.0.0.1", port))
+    with pytest.raises(openai.APIConnectionError):
+        openai.OpenAI(base_url=url, api_key="k", max_retries=0, timeout=2).models.list()
+    with FakeOpenAIServer(port=port) as srv:  # the server "comes back" on the same URL
+        assert srv.base_url == url
+        assert openai.OpenAI(base_url=url, api_key="k", max_retries=0, timeout=5).models.list().data
+
+
+def test_stopped_server_holds_its_port_until_it_comes_back():
+    srv = FakeOpenAIServer().start()
+    url, port = srv.base_url, srv.port
+    assert openai.OpenAI(base_url=url, api_key="k", max_retries=0, timeout=5).models.list().data
+    srv.stop(hold_port=True)
+    with socket.socket() as other, pytest.raises(OSError):
+        other.bind(("127.0.0.1", port))
+    with pytest.raises(openai.APIConnectionError):
+        openai.OpenAI(base_url=url, api_key="k", max_retries=0, timeout=2).models.list()
+    with FakeOpenAIServer(port=port) as back:
+        assert back.base_url == url
+        assert openai.OpenAI(base_url=url, api_key="k", max_retries=0, timeout=5).models.list().data

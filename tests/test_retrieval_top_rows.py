@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rag.search.retrieval import top_rows
+from rag.index.lexical import top_rows
 
 
 @pytest.mark.parametrize("seed", range(20))

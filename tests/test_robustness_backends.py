@@ -10,6 +10,7 @@ side of the same failures (tests/backend_failures.py) is in tests/test_ui_failur
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -103,6 +104,17 @@ def test_ask_429_with_retry_after_is_retried_and_answers(servers, env):
     assert len(chat.chat_requests()) == 2
 
 
+def test_ask_reply_of_bare_markers_is_answered_from_the_sources(servers, env):
+    chat, _ = servers
+    chat.clear()
+    chat.script_reply("[1]")  # says nothing: the sources' best sentences answer instead, no error
+    result = ask(env, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["repairs"]["fallback"] == 1 and not data["refused"]
+    assert "long-range weapons" in data["answer"] and data["citations"][0]["supported"]
+
+
 @pytest.mark.parametrize("which", ["chat", "embeddings"])
 def test_ask_with_server_down_names_the_address(which, env):
     down = closed_port_url()
@@ -180,7 +192,7 @@ def test_chat_session_survives_every_failure_and_a_server_restart(servers, env):
             assert "long-range weapons" in reply and "Sources:" in reply, (failure.name, reply)
 
         port = own_chat.port
-        own_chat.stop()
+        own_chat.stop(hold_port=True)  # refused until it comes back; nobody else can take the port
         reply = session.ask(QUESTION)
         assert "Could not connect to the chat server" in reply and str(port) in reply, reply
         own_chat = FakeOpenAIServer(dim=32, port=port).start()  # the server is back

@@ -54,19 +54,24 @@ RACE = textwrap.dedent("""
     from rag.errors import IndexLockedError
     from rag.index.building import build_index
 
-    class Slow(HashingEmbedder):  # holds the lock long enough for the other build to try
+    index_dir, folder, go, refused = sys.argv[1:5]
+
+    class HoldsTheLock(HashingEmbedder):  # called with the lock held: keep it until the other was refused
         def embed(self, texts):
-            time.sleep(1.5)
+            deadline = time.monotonic() + 60
+            while not os.path.exists(refused) and time.monotonic() < deadline:
+                time.sleep(0.01)
             return super().embed(texts)
 
-    settings = load_settings(index_dir=sys.argv[1], embedding={"backend": "hashing"})
+    settings = load_settings(index_dir=index_dir, embedding={"backend": "hashing"})
     print("ready", flush=True)
-    while not os.path.exists(sys.argv[3]):  # both processes start building at once
+    while not os.path.exists(go):  # both processes start building at once
         time.sleep(0.001)
     try:
-        report = build_index(settings, [sys.argv[2]], embedder=Slow(settings.embedding))
+        report = build_index(settings, [folder], embedder=HoldsTheLock(settings.embedding))
     except IndexLockedError as exc:
         print("refused:", exc, flush=True)
+        open(refused, "w").close()
         sys.exit(2)
     print("built", report.articles, flush=True)
 """)
@@ -217,8 +222,9 @@ def test_two_builds_started_at_once_one_is_refused(generations, tmp_path):
     folders = generations["folders"]
     settings = load_settings(index_dir=tmp_path / "index", embedding={"backend": "hashing"})
     build_index(settings, [folders[1]])
-    go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", RACE, str(settings.index_dir), str(folders[gen]), str(go)],
+    go, refused = tmp_path / "go", tmp_path / "refused"
+    procs = [subprocess.Popen([sys.executable, "-c", RACE, str(settings.index_dir), str(folders[gen]), str(go),
+                               str(refused)],
                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for gen in (2, 3)]
     for p in procs:  # both have imported the library and wait for the signal

@@ -34,6 +34,8 @@ from rag.index.store import IndexStore
 from rag.search.open_index import open_index
 from tests.conftest import REPO, write_article
 
+pytestmark = pytest.mark.slow  # dozens of killed builds: run with -m slow (.ci/run does)
+
 STAGES = ("loading", "chunking", "embedding", "publishing")
 NEW_TERM = "quokkafest"
 PER_STAGE = 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -103,6 +104,36 @@ def test_failed_build_leaves_previous_index(settings, articles_dir):
     assert opened.retriever.search("harbour bridge", 1)[0].url == "https://example.org/a"
 
 
+class FailsOnCyrillic(HashingEmbedder):
+    """A tokenizer with a bug on one script (as the OpenAI-compatible embedder's
+    token rule once had on Russian): chunking an article in it fails inside."""
+
+    def count_tokens(self, texts):
+        if any(re.search("[а-яА-Я]", t) for t in texts):
+            raise ValueError("this tokenizer cannot count Cyrillic")
+        return super().count_tokens(texts)
+
+
+def test_article_that_cannot_be_chunked_is_skipped_by_name_and_the_build_goes_on(settings, articles_dir):
+    build_index(settings)
+    write_article(articles_dir, "a.md", "Harbour bridge reopens", "Мост снова открыт после ремонта.",
+                  url="https://example.org/a")  # indexed before, now fails
+    write_article(articles_dir, "ru.md", "Новости гавани", "Городской совет обсудил ремонт моста.",
+                  url="https://example.org/ru")  # new, fails
+    report = build_index(settings, embedder=FailsOnCyrillic(settings.embedding))
+    assert (report.articles, report.added, report.updated, report.removed, report.unchanged) == (2, 0, 0, 1, 2)
+    assert [skip["path"] for skip in report.skipped] == [str(articles_dir / "a.md"), str(articles_dir / "ru.md")]
+    for skip in report.skipped:
+        assert "could not be cut into passages (ValueError: this tokenizer cannot count Cyrillic)" in skip["error"]
+    opened = open_index(settings)
+    try:
+        assert opened.snapshot.manifest["counts"]["articles"] == 2
+        assert {p.url for p in opened.retriever.search("harbour bridge striker chip", 10)} == {
+            "https://example.org/b", "https://example.org/c"}
+    finally:
+        opened.close()
+
+
 KILLED_BUILD = textwrap.dedent("""
     import sys, time
     from rag.config import load_settings
@@ -169,3 +200,34 @@ def test_near_duplicates_do_not_crowd_the_top(settings, articles_dir):
     build_index(settings)
     top = open_index(settings).retriever.search("council budget harbour", 3)
     assert sum(1 for p in top if p.url.startswith("https://example.org/dup")) == 1
+
+
+def test_build_hands_the_embedder_build_batch_size_passages_per_call(settings, articles_dir):
+    for i in range(4):
+        write_article(articles_dir, f"more{i}.md", f"Story {i}", f"Paragraph about topic {i}. " * 3,
+                      url=f"https://example.org/more{i}")
+    calls: list[int] = []
+
+    class Counting(RecordingEmbedder):
+        def embed(self, texts):
+            calls.append(len(texts))
+            return super().embed(texts)
+
+    small = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"build_batch_size": 2})})
+    report = build_index(small, embedder=Counting())
+    assert sum(calls) == report.embedded_passages >= 7
+    assert max(calls) == 2 and len(calls) == -(-report.embedded_passages // 2)
+
+
+def test_diversify_window_is_a_setting(settings, articles_dir):
+    body = "The council approved the new budget for the harbour district after a long debate."
+    for i in range(4):
+        write_article(articles_dir, f"dup{i}.md", "Council approves budget", body, source="Coast Herald",
+                      url=f"https://example.org/dup{i}")
+    build_index(settings)
+    wide = open_index(settings).retriever.search("council budget harbour", 3)
+    narrow_settings = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
+        update={"diversify_window_per_result": 1, "diversify_window_min": 3})})
+    narrow = open_index(narrow_settings).retriever.search("council budget harbour", 3)
+    # The 3 best candidates are the identical passages: a window of 3 leaves one of them.
+    assert len(wide) == 3 and len(narrow) == 1

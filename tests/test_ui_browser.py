@@ -1,10 +1,14 @@
 """The chat in a real browser: Debian's Chromium driven by Playwright (sync API).
 
-``streamlit run ui/app.py`` runs as a subprocess on a free loopback port with
-an index built in ``tmp_path`` (hashing embedder, extractive answers). The
-test asks about the seed article, checks the answer and the source entry its
-``[n]`` marker links to, and that an article carrying ``<script>`` and
-``<img onerror>`` payloads is shown as text and never runs.
+``rag ui`` runs as a subprocess on a loopback port the OS picks, with an
+index built in ``tmp_path`` (hashing embedder, extractive answers). The tests
+ask about the seed article, check the answer and the source entry its ``[n]``
+marker links to, that an article carrying ``<script>`` and ``<img onerror>``
+payloads is shown as text and never runs, and that Markdown links quoted from
+an article are links only when they are http(s). Two more start ``rag ui`` in
+a folder of its own, as an installed user would: the UI answers from that
+folder's ``rag.toml`` and index (or the one ``--index`` names), with the
+app's own Streamlit options applied.
 
 CI needs ``apt-get install -y chromium`` (see docs/ui.md); without
 ``/usr/bin/chromium`` the test is skipped with that reason.
@@ -12,8 +16,10 @@ CI needs ``apt-get install -y chromium`` (see docs/ui.md); without
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +29,8 @@ from tests.ui_browser_helpers import (
     app_env,
     ask,
     chromium_page,
+    forward_messages,
+    rag_command,
     streamlit_server,
     wait_idle,
 )
@@ -32,6 +40,7 @@ pytestmark = [
                        reason=f"{CHROMIUM} is missing: install Debian's chromium "
                               "(apt-get install -y chromium) to run the browser test"),
     pytest.mark.timeout(180),
+    pytest.mark.slow,
 ]
 pytest.importorskip("playwright.sync_api")
 
@@ -48,6 +57,13 @@ The council discussed the harbour bridge repairs on Monday. One resident submitt
 
 The harbour bridge repairs will cost two million dollars and take three months, the council said.
 """
+JS_LINK = "[full budget](javascript:window.__xss=3)"
+DATA_LINK = "[summary](data:text/html,<script>window.__xss=4</script>)"
+HTTP_LINK = "[council report](https://example.org/council-report)"
+LINK_ARTICLE = f"""City budget published
+
+The city published the full budget for next year as {JS_LINK} with a {DATA_LINK} and the {HTTP_LINK} online.
+"""
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +76,12 @@ def server(tmp_path_factory):
     articles.mkdir()
     shutil.copy(SEED, articles / SEED.name)
     (articles / "council.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    (articles / "budget.txt").write_text(LINK_ARTICLE, encoding="utf-8")
     settings = load_settings(index_dir=tmp / "index", articles_dir=articles,
                              embedding={"backend": "hashing"}, llm={"backend": "extractive"})
     build_index(settings)
     env = app_env(tmp / "index", articles)
-    with streamlit_server(env) as url:
+    with streamlit_server(env, cwd=tmp) as url:
         yield url
 
 
@@ -72,7 +89,7 @@ def test_ask_about_the_seed_and_follow_the_citation(server):
     with chromium_page() as page:
         page.goto(server)
         page.get_by_text("Try one of these").wait_for()
-        assert page.get_by_text("2 articles").count() >= 1
+        assert page.get_by_text("3 articles").count() >= 1
         ask(page, "What does Ukraine's victory plan ask the West for?")
         card = page.locator('[class*="st-key-card-"]').first
         card.wait_for()
@@ -99,21 +116,106 @@ def test_article_markup_is_shown_as_text_and_never_runs(server):
         ask(page, "What did the resident submit about the harbour bridge at the council?")
         page.locator('[class*="st-key-card-"]').first.wait_for()
         wait_idle(page)
-        page.wait_for_timeout(300)
-        assert page.evaluate("typeof window.__xss") == "undefined"
         body = page.locator('[data-testid="stMainBlockContainer"]').inner_text()
         assert SCRIPT in body  # the title, literally
         assert IMG in body  # the cited passage, literally
         assert page.locator('[data-testid="stMainBlockContainer"] script').count() == 0
         assert page.locator('[data-testid="stMainBlockContainer"] img[src="x"]').count() == 0
+        # Handshake instead of a fixed wait: an image added now that fails the same
+        # way has fired its onerror, so one the answer had added would have too.
+        page.evaluate("""() => { const img = document.createElement("img");
+            img.onerror = () => { window.__canary = 1; }; img.src = "x"; document.body.appendChild(img); }""")
+        page.wait_for_function("window.__canary === 1")
+        assert page.evaluate("typeof window.__xss") == "undefined"
 
 
-if os.environ.get("RAG_UI_SCREENSHOTS"):  # pragma: no cover - by hand: RAG_UI_SCREENSHOTS=/tmp/shots
-    def test_screenshots(server):
-        out = Path(os.environ["RAG_UI_SCREENSHOTS"])
-        out.mkdir(parents=True, exist_ok=True)
-        with chromium_page() as page:
-            page.goto(server)
-            page.get_by_text("Try one of these").wait_for()
-            wait_idle(page)
-            page.screenshot(path=str(out / "browser-welcome.png"))
+def test_only_http_links_from_article_text_are_links(server):
+    with chromium_page() as page:
+        page.goto(server)
+        page.get_by_text("Try one of these").wait_for()
+        ask(page, "What did the city publish about the full budget for next year?")
+        page.locator('[class*="st-key-card-"]').first.wait_for()
+        wait_idle(page)
+        answer = page.get_by_test_id("stChatMessage").nth(1)
+        text = answer.inner_text()
+        assert JS_LINK in text and "[summary](data:text/html," in text  # quoted, shown as text
+        assert answer.locator("a", has_text="full budget").count() == 0
+        assert answer.locator("a", has_text="summary").count() == 0
+        assert answer.locator('a[href="https://example.org/council-report"]', has_text="council report").count() == 1
+        assert page.locator('a[href^="javascript" i], a[href^="data" i]').count() == 0
+        assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+LIGHTHOUSE = """Lighthouse keeper retires after forty years
+
+Margaret Olsen, the keeper of the Skerry Point lighthouse, retired on Friday after forty years of service.
+She said the hardest winter was 1987, when storms cut the island off for six weeks.
+The lighthouse will be run automatically from next month, the coast authority said.
+"""
+OWN_TOML = """index_dir = "my-index"
+articles_dir = "news"
+
+[embedding]
+backend = "hashing"
+
+[llm]
+backend = "extractive"
+"""
+
+
+@pytest.fixture
+def own_folder(tmp_path):
+    """A user's folder: articles, a rag.toml and an index built there with `rag index build`."""
+    folder = tmp_path / "my project"
+    (folder / "news").mkdir(parents=True)
+    (folder / "news" / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+    (folder / "rag.toml").write_text(OWN_TOML)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}  # rag.toml alone decides
+    built = subprocess.run([*rag_command(), "index", "build", "--json"], cwd=folder, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout)["articles"] == 1 and (folder / "my-index" / "CURRENT").is_file()
+    return folder, env
+
+
+def answer_text(page, question: str) -> str:
+    page.get_by_text("Try one of these").wait_for()
+    ask(page, question)
+    page.locator('[class*="st-key-card-"]').first.wait_for()
+    wait_idle(page)
+    return page.get_by_test_id("stChatMessage").nth(1).inner_text()
+
+
+def test_rag_ui_answers_from_the_callers_folder_with_the_apps_streamlit_options(own_folder):
+    from streamlit.proto.NewSession_pb2 import Config, CustomThemeConfig
+
+    folder, env = own_folder
+    with streamlit_server(env, cwd=folder) as url, chromium_page() as page:
+        messages = forward_messages(page)
+        page.goto(url)
+        answer = answer_text(page, "When did storms cut the island off?")
+        assert "storms cut the island off for six weeks" in answer and "Answered by extractive" in answer
+        assert "Lighthouse keeper retires" in page.locator('[class*="st-key-card-"]').first.inner_text()
+    sessions = [m.new_session for m in messages if m.WhichOneof("type") == "new_session"]
+    assert sessions
+    for session in sessions:  # rag/ui/.streamlit/config.toml, shipped beside the app, applies here too
+        assert session.config.gather_usage_stats is False
+        assert session.config.toolbar_mode == Config.ToolbarMode.MINIMAL
+        assert session.custom_theme.primary_color == "#4f46e5"
+        assert session.custom_theme.base == CustomThemeConfig.BaseTheme.LIGHT
+
+
+def test_rag_ui_index_flag_wins_over_the_folders_rag_toml(own_folder, tmp_path):
+    from rag.config import load_settings
+    from rag.index.building import build_index
+
+    folder, env = own_folder
+    other = tmp_path / "other"
+    (other / "articles").mkdir(parents=True)
+    shutil.copy(SEED, other / "articles" / SEED.name)
+    build_index(load_settings(index_dir=other / "index", embedding={"backend": "hashing"}), [other / "articles"])
+    with streamlit_server(env, cwd=folder, args=("--index", "../other/index")) as url, chromium_page() as page:
+        page.goto(url)
+        answer = answer_text(page, "What does Ukraine's victory plan ask the West for?")
+        assert "victory plan" in answer and "Answered by extractive" in answer  # rag.toml's backend still
+        assert SEED_TITLE in page.locator('[class*="st-key-card-"]').first.inner_text()

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from rag.answer.conversations import ConversationError, ConversationStore
-from rag.ui.backends import session_key_env
+from rag.errors import RagError
+from rag.ui.build_jobs import IndexJob, IndexJobs, JobState
 from rag.ui.markdown_text import answer_markdown, highlighted_passage, md_escape
 from rag.ui.messages import (
     conversation_markdown,
@@ -117,10 +118,10 @@ def test_md_escape_shows_markup_literally():
 def test_answer_markdown_links_only_valid_markers_and_neutralises_html():
     out = answer_markdown("Claim [1]. Other [3]. <img src=x onerror=alert(1)> costs $5 ![a](http://x)", "ab12", 2)
     assert "[\\[1\\]](#src-ab12-1)" in out
-    assert "[3]" in out and "#src-ab12-3" not in out
+    assert "\\[3\\]" in out and "#src-ab12-3" not in out  # out of range: text
     assert "\\<img" in out and "onerror=alert(1)\\>" in out
     assert re.search(r"(?<!\\)[<>$]", out) is None
-    assert "!\\[a]" in out
+    assert re.search(r"(?<!\\)!", out) is None  # no image: "!" is text
 
 
 def test_highlighted_passage_marks_the_quote():
@@ -175,16 +176,48 @@ def test_conversation_markdown_has_answers_and_sources():
     ]
     md = conversation_markdown(messages, title="Chat")
     assert "## Q: What happened?" in md
-    assert "Repairs were approved [1]." in md
+    assert "Repairs were approved \\[1\\]." in md  # the marker as text: "[1]"
     assert "1. Bridge (Gazette · 5 Mar 2024) <https://example.org/b>" in md
-    assert "> Repairs were approved." in md
+    assert "> Repairs were approved\\." in md
 
 
-def test_session_key_env_is_removed_after_use():
-    import os
+# -- background builds ----------------------------------------------------------------
 
-    with session_key_env("sk-abc") as name:
-        assert os.environ[name] == "sk-abc"
-    assert name not in os.environ and "sk-abc" not in os.environ.values()
-    with session_key_env(None) as none:
-        assert none is None
+
+def test_build_progress_is_one_immutable_value_swapped_whole():
+    import dataclasses
+    import threading
+
+    job = IndexJob(id=1, kind="rebuild")
+    before = job.state
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        before.done = 3  # type: ignore[misc]
+    # A writer thread reports (stage, n, n) pairs; every state a reader takes
+    # must be one whole report, never a stage with another report's counts.
+    stop, torn = threading.Event(), []
+
+    def write():
+        for i in range(1, 20001):
+            job.progress(f"stage-{i}", i, i)
+        stop.set()
+
+    def read():
+        while not stop.is_set():
+            state = job.state
+            if not (state.done == state.total and state.stage in ("starting", f"stage-{state.done}")):
+                torn.append(state)
+
+    threads = [threading.Thread(target=write), threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not torn, torn[:3]
+    assert before == JobState() and job.state.done == 20000
+    job.finish(report={"articles": 1})
+    assert not job.state.running and job.state.report == {"articles": 1} and job.state.fraction == 1.0
+
+
+def test_visitors_cannot_start_a_build(settings):
+    with pytest.raises(RagError, match="admin = false"):
+        IndexJobs().start(settings, "rebuild", admin=False)

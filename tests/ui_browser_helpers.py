@@ -1,4 +1,4 @@
-"""Starting the Streamlit app and a headless Chromium for browser tests and screenshots.
+"""Starting the app with ``rag ui`` and a headless Chromium for browser tests and screenshots.
 
 Used by ``tests/test_ui_browser.py`` and runnable by hand to take screenshots::
 
@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
+import re
 import shutil
-import socket
+import signal
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,14 +31,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-# The look docs/ui.md recommends (a repo-level .streamlit/config.toml would set it for everyone).
-THEME_FLAGS = ["--theme.primaryColor", "#4f46e5", "--theme.base", "light"]
+# The server on a port the OS picks (no free-port-then-bind race); `rag ui`
+# prints the URL it bound.
+SERVER_FLAGS = ["--server.headless", "true", "--server.port", "0", "--server.address", "127.0.0.1",
+                "--server.fileWatcherType", "none"]
+_URL = re.compile(r"URL: (http://127\.0\.0\.1:\d+)")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def rag_command() -> list[str]:
+    """The installed ``rag`` command of this interpreter's environment."""
+    script = Path(sys.executable).with_name("rag")
+    return [str(script)] if script.is_file() else [sys.executable, "-c", "from rag.cli import app; app()"]
 
 
 def app_env(index_dir: Path, articles_dir: Path, **extra: str) -> dict[str, str]:
@@ -45,44 +50,48 @@ def app_env(index_dir: Path, articles_dir: Path, **extra: str) -> dict[str, str]
         "RAG_INDEX_DIR": str(index_dir), "RAG_ARTICLES_DIR": str(articles_dir),
         "RAG_EMBEDDING__BACKEND": "hashing", "RAG_LLM__BACKEND": "extractive",
         "RAG_CONFIG": str(index_dir.parent / "no-rag.toml"),  # ignore a developer's rag.toml
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     })
     env.update(extra)
     return env
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str], timeout: float = 60.0):
-    """``streamlit run rag/ui/app.py`` on a free loopback port; yields its URL."""
-    port = free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "rag" / "ui" / "app.py"),
-         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *THEME_FLAGS],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+def streamlit_server(env: dict[str, str], cwd: Path = ROOT, args: tuple[str, ...] = (), timeout: float = 90.0):
+    """``rag ui ARGS`` run in ``cwd`` on a port the OS picks; yields its URL once it answers."""
+    proc = subprocess.Popen([*rag_command(), "ui", *args, *SERVER_FLAGS], cwd=cwd,
+                            env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    log: list[str] = []
+    urls: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:  # also keeps the pipe drained for the server's lifetime
+        for line in proc.stdout:
+            log.append(line)
+            if match := _URL.search(line):
+                urls.put(match.group(1))
+        urls.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
     try:
-        deadline = time.time() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start:\n{log.read().decode(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+        try:
+            url = urls.get(timeout=timeout)
+        except queue.Empty:
+            url = None
+        if url is None:
+            raise RuntimeError("rag ui did not start:\n" + "".join(log)[-3000:])
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=30) as resp:  # bound and serving
+            assert resp.status == 200
         yield url
     finally:
-        proc.terminate()
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @contextmanager
@@ -107,16 +116,30 @@ def chromium_page(width: int = 1280, height: int = 900):
 
 
 def wait_idle(page, timeout: float = 30.0) -> None:
-    """Wait until Streamlit has finished running the script."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    deadline = time.time() + timeout
-    time.sleep(0.3)
-    while time.time() < deadline:
-        if page.locator('[data-testid="stStatusWidget"]').count() == 0:
-            time.sleep(0.3)
-            if page.locator('[data-testid="stStatusWidget"]').count() == 0:
+    """Wait until Streamlit has finished running the script (its own e2e tests'
+    signal: the app root's ``data-test-script-state``). Call it after waiting
+    for something the run being waited for draws."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout * 1000)
+
+
+def forward_messages(page) -> list:
+    """Streamlit's messages to ``page`` (decoded ``ForwardMsg`` protobufs), filled as they arrive."""
+    from google.protobuf.message import DecodeError
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    received: list = []
+
+    def on_frame(payload) -> None:
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            try:
+                msg.ParseFromString(payload)
+            except DecodeError:
                 return
-        time.sleep(0.1)
+            received.append(msg)
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    return received
 
 
 def ask(page, question: str) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from rag.errors import RagError
 
-_ID = re.compile(r"^[0-9a-f]{32}$")
+_ID = re.compile(r"[0-9a-f]{32}")  # used with fullmatch: "$" would accept a final newline
 FORMAT_VERSION = 1
 
 
@@ -44,7 +44,7 @@ class ConversationStore:
 
     @staticmethod
     def is_valid_id(conversation_id: Any) -> bool:
-        return isinstance(conversation_id, str) and bool(_ID.match(conversation_id))
+        return isinstance(conversation_id, str) and _ID.fullmatch(conversation_id) is not None
 
     def path(self, conversation_id: str) -> Path:
         """The file of ``conversation_id``; refuses ids that are not ours."""

@@ -30,6 +30,9 @@ class Embedder(ABC):
     model_id: str
     dim: int
     max_tokens: int
+    # How many texts one ``embed`` call should carry to keep the backend busy
+    # (the index build embeds in pieces of at least this); 0: no preference.
+    call_size: int = 0
 
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 import numpy as np
 
 from rag.config import EmbeddingSettings
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, EmbedderError
-from rag.openai_api import OPENAI_DEFAULT_URL, ServerContext, translate_openai_error
+from rag.openai_api import (
+    OPENAI_DEFAULT_URL,
+    ServerContext,
+    openai_client,
+    request_headers,
+    server_key,
+    translate_openai_error,
+)
 
 
 class OpenAIEmbedder(Embedder):
@@ -20,28 +27,26 @@ class OpenAIEmbedder(Embedder):
     The server's tokenizer is unknown here, so token counts are a conservative
     estimate (one token per 3 UTF-8 bytes, and at least one per word): a
     passage never exceeds the window the user declares in ``max_tokens``.
+
+    ``embed`` sends batches of ``batch_size`` texts, up to ``concurrency`` of
+    them at once; each batch is retried on its own (``max_retries``) and the
+    first batch that still fails fails the call.
     """
 
     def __init__(self, settings: EmbeddingSettings):
-        from openai import OpenAI
-
         if not settings.model:
             raise ConfigError("RAG_EMBEDDING__MODEL must name the embedding model for the openai backend")
-        key = os.environ.get(settings.api_key_env)
-        if not key and not settings.base_url:
-            raise ConfigError(
-                f"the openai embedding backend needs an API key in the environment "
-                f"variable {settings.api_key_env}, or RAG_EMBEDDING__BASE_URL for a local server"
-            )
         self.base_url = settings.base_url or OPENAI_DEFAULT_URL
-        self.key_env, self.max_retries = settings.api_key_env, settings.max_retries
-        self.client = OpenAI(
-            api_key=key or "not-needed", base_url=settings.base_url,
-            timeout=settings.timeout, max_retries=settings.max_retries,
-        )
+        # Which key this server gets: rag.openai_api's rule, shared with the chat backend.
+        self.key = server_key(settings.base_url, settings.api_key, settings.api_key_env, "RAG_EMBEDDING")
+        self.max_retries = settings.max_retries
+        self.client = openai_client(self.base_url, self.key, settings.timeout, settings.max_retries)
+        self.headers = request_headers(self.base_url, self.key)
         self.model = settings.model
         self.timeout = settings.timeout
         self.batch_size = settings.batch_size
+        self.concurrency = settings.concurrency
+        self.call_size = self.batch_size * self.concurrency
         self.max_tokens = settings.max_tokens or 512
         self.dim = settings.dim or self._probe_dim()
         self.model_id = f"openai/{self.model}@{self.dim}"
@@ -49,10 +54,10 @@ class OpenAIEmbedder(Embedder):
     def _request(self, texts: list[str]) -> np.ndarray:
 
         try:
-            response = self.client.embeddings.create(model=self.model, input=texts)
+            response = self.client.embeddings.create(model=self.model, input=texts, extra_headers=self.headers)
         except Exception as exc:  # noqa: BLE001 - translated
             ctx = ServerContext("embedding server", self.base_url, "RAG_EMBEDDING", self.timeout,
-                                self.max_retries, self.key_env, EmbedderError)
+                                self.max_retries, self.key, EmbedderError)
             raise translate_openai_error(exc, ctx, f"embedding with model {self.model}") from exc
         rows = sorted(response.data, key=lambda d: d.index)
         if len(rows) != len(texts):
@@ -68,8 +73,8 @@ class OpenAIEmbedder(Embedder):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = [self._request(list(texts[i:i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
-        vectors = np.concatenate(parts)
+        batches = [list(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        vectors = np.concatenate(self._request_all(batches))
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise EmbedderError(
                 f"the embedding server at {self.base_url} returned {vectors.shape[-1]}-dimensional vectors "
@@ -77,6 +82,23 @@ class OpenAIEmbedder(Embedder):
                 "`rag index build --full`"
             )
         return self._check(vectors, len(texts))
+
+    def _request_all(self, batches: list[list[str]]) -> list[np.ndarray]:
+        """Each batch's vectors, in order, with up to ``concurrency`` requests in flight."""
+        if self.concurrency == 1 or len(batches) == 1:
+            return [self._request(batch) for batch in batches]
+        pool = ThreadPoolExecutor(min(self.concurrency, len(batches)), thread_name_prefix="rag-embed")
+        futures = [pool.submit(self._request, batch) for batch in batches]
+        try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f.exception() for f in futures if f in done and f.exception() is not None]
+            if failed:
+                raise failed[0]
+            return [f.result() for f in futures]
+        finally:
+            # On a failure the batches not yet sent are dropped at once; the
+            # ones in flight end within the timeout, their results unused.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         # The server's tokenizer is unknown: assume a token per 3 UTF-8 bytes of

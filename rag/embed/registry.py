@@ -30,3 +30,18 @@ def make_embedder(settings: EmbeddingSettings) -> Embedder:
     if settings.backend == "sentence-transformers":
         cls = load_backend(RUNTIMES, settings.runtime, "embedding runtime", "RAG_EMBEDDING__RUNTIME")
     return cls(settings)
+
+
+def embedding_for_backend(configured: EmbeddingSettings, backend: str) -> EmbeddingSettings:
+    """The settings to build with when switching to the embedder ``backend``.
+
+    The configured settings for the configured backend; for another one its
+    defaults, keeping the configured server (URL and the name of its key
+    variable) when switching to ``openai``.
+    """
+    if backend == configured.backend:
+        return configured
+    if backend == "openai":
+        return EmbeddingSettings(backend=backend, base_url=configured.base_url,
+                                 api_key_env=configured.api_key_env)
+    return EmbeddingSettings(backend=backend)

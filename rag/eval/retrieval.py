@@ -94,34 +94,27 @@ def load_queries(path: Path | str, limit: int | None = None, *, include_null: bo
     return queries[:limit] if limit else queries
 
 
-def evaluate_retrieval(settings, corpus: Path, queries_path: Path, limit: int | None = None, progress=None) -> dict:
-    """Index ``corpus`` (incrementally) and score retrieval on the non-null queries.
+def evaluate_retriever(retriever, queries: Sequence[dict], vectors: Sequence | None = None, k: int = 10,
+                       progress=None) -> dict:
+    """Score ``retriever``'s top ``k`` on ``queries`` (with evidence); ``vectors`` are the
+    queries' embeddings when already computed.
 
     Returns ``{"overall": {...}, "by_type": {question_type: {...}}}`` with the
-    keys hits@4, hits@10, mrr@10, map@10, evidence_recall@10 and n.
+    keys hits@4, hits@10, mrr@10, map@10, evidence_recall@10 and n. The one
+    evaluation loop: ``rag eval retrieval`` and the tuning scripts call it.
     """
-    from rag.index.building import build_index
-    from rag.search.open_index import open_index
-
-    build_index(settings, [corpus], progress=progress)
-    queries = load_queries(queries_path, limit)
-    opened = open_index(settings)
-    try:
-        vectors = opened.embedder.embed([q["query"] for q in queries])
-        per_query = []
-        for i, (query, vector) in enumerate(zip(queries, vectors)):
-            rows, _ = opened.retriever.search_rows(query["query"], 10, query_vector=vector)
-            passages = opened.snapshot.passages(rows)
-            facts = gold_facts(query)
-            per_query.append((
-                query.get("question_type", "all"),
-                score_query([p.full_text for p in passages], facts),
-                evidence_recall([p.url for p in passages], query["evidence_list"]),
-            ))
-            if progress and i % 25 == 0:
-                progress("questions", i, len(queries))
-    finally:
-        opened.close()
+    if vectors is None:
+        vectors = retriever.embedder.embed([q["query"] for q in queries])
+    per_query = []
+    for i, (query, vector) in enumerate(zip(queries, vectors)):
+        passages = retriever.search(query["query"], k, query_vector=vector)
+        per_query.append((
+            query.get("question_type", "all"),
+            score_query([p.full_text for p in passages], gold_facts(query)),
+            evidence_recall([p.url for p in passages], query["evidence_list"]),
+        ))
+        if progress and i % 25 == 0:
+            progress("questions", i, len(queries))
 
     def summary(items) -> dict:
         out = aggregate([s for _, s, _ in items])
@@ -132,3 +125,18 @@ def evaluate_retrieval(settings, corpus: Path, queries_path: Path, limit: int | 
 
     by_type = {t: summary([x for x in per_query if x[0] == t]) for t in sorted({x[0] for x in per_query})}
     return {"overall": summary(per_query), "by_type": by_type}
+
+
+def evaluate_retrieval(settings, corpus: Path, queries_path: Path, limit: int | None = None, progress=None) -> dict:
+    """Index ``corpus`` (incrementally) and score retrieval on the non-null queries
+    (:func:`evaluate_retriever`)."""
+    from rag.index.building import build_index
+    from rag.search.open_index import open_index
+
+    build_index(settings, [corpus], progress=progress)
+    queries = load_queries(queries_path, limit)
+    opened = open_index(settings)
+    try:
+        return evaluate_retriever(opened.retriever, queries, progress=progress)
+    finally:
+        opened.close()

@@ -8,10 +8,13 @@ from pathlib import Path
 from rag.config import EmbeddingSettings, Settings
 from rag.embed.base import Embedder
 from rag.embed.registry import make_embedder
-from rag.index.manifest import read_manifest
-from rag.index.store import IndexStore, Progress, SyncReport
+from rag.index.passage_store import PassageStore
+from rag.index.stores import make_store
+from rag.index.sync import Progress, SyncReport, sync
 from rag.ingest.articles import load_paths
 from rag.ingest.chunking import Chunker
+
+__all__ = ["Progress", "SyncReport", "build_index", "embedding_for_index"]
 
 
 def build_index(
@@ -34,13 +37,14 @@ def build_index(
         progress("loading", 1, 1)
     embedder = embedder or make_embedder(settings.embedding)
     chunker = Chunker(embedder, settings.chunking.max_tokens, settings.chunking.overlap_tokens)
-    store = IndexStore(settings.index_dir, lock_timeout=settings.lock_timeout)
-    report = store.sync(loaded.articles, embedder, chunker, full=full, progress=progress)
-    report.skipped = [{"path": str(err.path), "error": err.reason} for err in loaded.skipped]
+    report = sync(make_store(settings, building=True), loaded.articles, embedder, chunker, full=full, progress=progress,
+                  batch_size=settings.embedding.build_batch_size)
+    # Files that could not be loaded first, then articles that could not be chunked.
+    report.skipped[:0] = [{"path": str(err.path), "error": err.reason} for err in loaded.skipped]
     return report
 
 
-def embedding_for_index(embedding: EmbeddingSettings, folder: Path) -> EmbeddingSettings:
+def embedding_for_index(embedding: EmbeddingSettings, store: PassageStore) -> EmbeddingSettings:
     """``embedding``, with the index's dimension filled in for an openai embedder that names none.
 
     Without it the embedder would ask the server for its dimension, and a
@@ -49,7 +53,7 @@ def embedding_for_index(embedding: EmbeddingSettings, folder: Path) -> Embedding
     """
     if embedding.backend != "openai" or embedding.dim is not None:
         return embedding
-    built = read_manifest(folder, verify_content=False)["embedder"]
+    built = store.info()["embedder"]
     if not str(built["id"]).startswith(f"openai/{embedding.model}@") or not built.get("dim"):
         return embedding
     return embedding.model_copy(update={"dim": int(built["dim"])})

@@ -1,4 +1,5 @@
-"""BM25 over passages with the ``bm25s`` library, stored with the index."""
+"""BM25 over passages with the ``bm25s`` library, stored with the index, and the
+top-n selection that ranks its scores."""
 
 from __future__ import annotations
 
@@ -132,3 +133,19 @@ class SentenceLexicalIndex:
             raise IndexCorruptError(f"the sentence index in {folder} does not match its passages; "
                                     "rebuild with `rag index build --full`")
         return cls(index, rows, passages)
+
+
+def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """The rows of the ``n`` highest ``scores``, best first, ties in row order.
+
+    The same as ``np.argsort(-scores, kind="stable")[:n]`` without sorting
+    every passage: at 200,000 passages the full sort was a quarter of a search.
+    """
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    threshold = np.partition(scores, len(scores) - n)[len(scores) - n]
+    above = np.flatnonzero(scores > threshold)
+    tied = np.flatnonzero(scores == threshold)[: n - len(above)]
+    rows = np.concatenate([above, tied])
+    rows.sort()
+    return rows[np.argsort(-scores[rows], kind="stable")]

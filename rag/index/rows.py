@@ -1,5 +1,8 @@
 """The SQLite rows of an index version: articles, and passages numbered like the vectors.
 
+The one owner of the schema and of every query on it: the snapshot, the draft
+and the tests' helpers call these functions, never SQL of their own.
+
 A build writes the rows of new passages from Python objects and copies the
 rows of unchanged articles' passages straight from the previous version's
 database (``ATTACH``), so an incremental build never turns them into Python
@@ -15,7 +18,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from rag.index.passage_store import extra_json
 from rag.types import Article, Passage
+
+PassageRow = tuple[int, str, str, int, str | None, str | None]  # row, id, article id, ordinal, source, published_at
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -42,12 +48,10 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     return db
 
 
-def extra_json(article: Article) -> str:
-    return json.dumps(article.extra, default=str)
-
-
-def write_rows(path: Path, articles: Sequence[Article], plan: Sequence[Passage | int], old_db: Path | None) -> None:
-    """Write a new database: ``plan[row]`` is a new Passage or the row of ``old_db`` to copy."""
+def write_rows(path: Path, articles: Sequence[Article], plan: Sequence[Passage | int], old_db: Path | None,
+               copied_articles: Sequence[str] = ()) -> None:
+    """Write a new database: ``articles`` from Python objects and ``copied_articles`` (ids)
+    from ``old_db``; ``plan[row]`` is a new Passage or the row of ``old_db`` to copy."""
     db = sqlite3.connect(path)
     try:
         # A new file in the work folder, flushed with the whole folder before it is published:
@@ -66,8 +70,10 @@ def write_rows(path: Path, articles: Sequence[Article], plan: Sequence[Passage |
              for row, p in enumerate(plan) if not isinstance(p, int)),
         )
         copies = [(row, old) for row, old in enumerate(plan) if isinstance(old, int)]
-        if copies:
+        if copies or copied_articles:
             db.execute("ATTACH DATABASE ? AS old", (str(old_db),))
+            db.executemany("INSERT INTO articles SELECT * FROM old.articles WHERE id = ?",
+                           ((i,) for i in copied_articles))
             db.executemany(f"INSERT INTO passages SELECT ?, {_PASSAGE_COLUMNS} FROM old.passages WHERE row = ?",
                            copies)
             db.commit()
@@ -76,6 +82,10 @@ def write_rows(path: Path, articles: Sequence[Article], plan: Sequence[Passage |
         found = db.execute("SELECT count(*) FROM passages").fetchone()[0]
         if found != len(plan):
             raise RuntimeError(f"wrote {found} passage rows instead of {len(plan)}; the previous version lacks rows")
+        found = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        if found != len(articles) + len(copied_articles):
+            raise RuntimeError(f"wrote {found} articles instead of {len(articles) + len(copied_articles)}; "
+                               "the previous version lacks articles")
     finally:
         db.close()
 
@@ -99,7 +109,7 @@ def read_passages(db: sqlite3.Connection, rows: Sequence[int]) -> list[Passage]:
         part = wanted[start:start + _BATCH]
         marks = ",".join("?" * len(part))
         found.update((r["row"], r) for r in db.execute(
-            "SELECT p.*, a.title, a.source, a.published_at, a.url, a.author, a.extra FROM passages p "
+            "SELECT p.*, a.title, a.source, a.published_at, a.url, a.author, a.extra, a.path FROM passages p "
             f"JOIN articles a ON a.id = p.article_id WHERE p.row IN ({marks})", part))
     return [passage_from_row(found[r]) for r in wanted]
 
@@ -110,4 +120,36 @@ def passage_from_row(row: sqlite3.Row) -> Passage:
         header=row["header"], start=row["start"], end=row["end"], token_count=row["token_count"],
         title=row["title"], source=row["source"], published_at=row["published_at"], url=row["url"],
         author=row["author"], extra=json.loads(row["extra"] or "{}"),
+        path=row["path"] if "path" in row.keys() else None,
     )
+
+
+def passage_rows(db: sqlite3.Connection) -> list[PassageRow]:
+    """Per passage in row order: row, id, article id, ordinal, and its article's source and date."""
+    return db.execute(
+        "SELECT p.row, p.id, p.article_id, p.ordinal, a.source, a.published_at FROM passages p "
+        "JOIN articles a ON a.id = p.article_id ORDER BY p.row"
+    ).fetchall()
+
+
+def read_article(db: sqlite3.Connection, article_id: str) -> dict | None:
+    """Every stored field of one article, body included, or None."""
+    row = db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def article_titles(db: sqlite3.Connection) -> list[str]:
+    """Every article's title, in article id order."""
+    return [r[0] for r in db.execute("SELECT title FROM articles ORDER BY id")]
+
+
+def article_states(db: sqlite3.Connection) -> Iterator[tuple[str, str, str | None, str]]:
+    """``(id, content hash, path, extra JSON)`` of every article, in stored order."""
+    for row in db.execute("SELECT id, content_hash, path, extra FROM articles"):
+        yield tuple(row)
+
+
+def passage_hashes(db: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
+    """``(passage id, article id, text hash)`` of every passage, in row order."""
+    for row in db.execute("SELECT id, article_id, text_hash FROM passages ORDER BY row"):
+        yield tuple(row)

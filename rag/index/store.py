@@ -1,4 +1,4 @@
-"""The on-disk index: FAISS vectors, SQLite rows, BM25, and a manifest.
+"""The embedded passage store: FAISS vectors, SQLite rows, BM25, and a manifest, in versioned folders.
 
 Layout of an index folder::
 
@@ -12,13 +12,14 @@ Layout of an index folder::
         lexical/       BM25 over passages (bm25s)
         sentences/     BM25 over the passages' sentences
 
-A build writes a new version folder beside the published one and then swaps
-``CURRENT`` with ``os.replace``: readers see the old version or the new one,
-never half of one, and a build killed at any point leaves ``CURRENT`` pointing
-at a complete version. The previous version is kept so that a reader that read
-``CURRENT`` just before a swap can still open it. Opening checks every file
-against the manifest; a damaged version is an ``IndexCorruptError`` that says
-to rebuild with ``--full`` (docs/robustness.md).
+A build (rag.index.sync) writes through an :class:`rag.index.draft.IndexDraft`,
+which publishes by writing a new version folder beside the published one and
+then swapping ``CURRENT`` with ``os.replace``: readers see the old version or
+the new one, never half of one, and a build killed at any point leaves
+``CURRENT`` pointing at a complete version. The previous version is kept so
+that a reader that read ``CURRENT`` just before a swap can still open it.
+Opening checks every file against the manifest; a damaged version is an
+``IndexCorruptError`` that says to rebuild with ``--full`` (docs/robustness.md).
 """
 
 from __future__ import annotations
@@ -27,16 +28,12 @@ import os
 import secrets
 import shutil
 import sqlite3
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 from filelock import FileLock, Timeout
 
-from rag.embed.base import Embedder
 from rag.errors import (
     IndexCorruptError,
     IndexLockedError,
@@ -44,6 +41,7 @@ from rag.errors import (
     IndexMissingError,
     RagError,
 )
+from rag.index.draft import IndexDraft
 from rag.index.lexical import LexicalIndex, SentenceLexicalIndex
 from rag.index.manifest import (
     FORMAT_VERSION,
@@ -55,41 +53,31 @@ from rag.index.manifest import (
     replace_atomically,
     write_manifest,
 )
-from rag.index.rows import extra_json, stream_texts, write_rows
+from rag.index.passage_store import PassageStore
+from rag.index.rows import stream_texts, write_rows
 from rag.index.snapshot import LEXICAL, ROWS, SENTENCES, VECTORS, IndexSnapshot
-from rag.index.vectors import FaissVectorIndex, assemble
-from rag.ingest.chunking import Chunker
+from rag.index.vectors import FaissVectorIndex
 from rag.types import Article, Passage
 
-__all__ = ["FORMAT_VERSION", "MANIFEST", "IndexStore", "SyncReport"]
+__all__ = ["FORMAT_VERSION", "MANIFEST", "IndexStore"]
 CURRENT = "CURRENT"
 
-Progress = Callable[[str, int, int], None]
+
+def mismatch(location: str, built: str, wanted: str) -> IndexMismatchError:
+    """The error for an index built by another embedder than the settings name."""
+    return IndexMismatchError(
+        f"the index in {location} was built with embedder {built}, but the settings "
+        f"ask for {wanted}. Rebuild it with `rag index build --full`, or set "
+        "RAG_EMBEDDING__BACKEND / RAG_EMBEDDING__MODEL / RAG_EMBEDDING__RUNTIME back to the embedder that built it"
+    )
 
 
-@dataclass
-class SyncReport:
-    """What a build did; the ``--json`` output of ``rag index build``."""
-
-    articles: int = 0
-    passages: int = 0
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    embedded_passages: int = 0
-    skipped: list[dict] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-class IndexStore:
-    """An index folder: opens its published version and builds new ones."""
+class IndexStore(PassageStore):
+    """An index folder: opens its published version and begins drafts of the next one."""
 
     def __init__(self, folder: Path | str, lock_timeout: float = 0.0):
         self.folder = Path(folder)
+        self.location = str(self.folder)
         self.lock_timeout = lock_timeout
 
     # reading -----------------------------------------------------------------
@@ -111,6 +99,9 @@ class IndexStore:
             raise corrupt(path, f"it names {name[:80]!r}, not a version folder")
         return self.folder / name
 
+    def published_version(self) -> str:
+        return self.current_folder().name
+
     def open(self, embedder_id: str | None = None, searchable: bool = True) -> IndexSnapshot:
         """The published version; refuses one built by another embedder.
 
@@ -129,11 +120,7 @@ class IndexStore:
         if embedder_id is not None and snapshot.embedder_id != embedder_id:
             built = snapshot.embedder_id
             snapshot.close()
-            raise IndexMismatchError(
-                f"the index in {self.folder} was built with embedder {built}, but the settings "
-                f"ask for {embedder_id}. Rebuild it with `rag index build --full`, or set "
-                "RAG_EMBEDDING__BACKEND / RAG_EMBEDDING__MODEL / RAG_EMBEDDING__RUNTIME back to the embedder that built it"
-            )
+            raise mismatch(self.location, built, embedder_id)
         return snapshot
 
     def info(self) -> dict:
@@ -143,25 +130,15 @@ class IndexStore:
             raise corrupt(folder, "the published version folder is missing")
         manifest = read_manifest(folder, verify_content=False)  # sizes only: info stays cheap
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-        return {**manifest, "path": str(folder), "size_bytes": size}
+        return {**manifest, "path": str(folder), "version": folder.name, "size_bytes": size}
 
     # building ----------------------------------------------------------------
-    def sync(
-        self,
-        articles: Sequence[Article],
-        embedder: Embedder,
-        chunker: Chunker,
-        full: bool = False,
-        progress: Progress | None = None,
-        batch_size: int = 256,
-    ) -> SyncReport:
-        """Make the index match exactly ``articles`` and publish it atomically.
+    def begin(self, manifest: dict, fresh: bool = False) -> IndexDraft:
+        """A draft of the next version, holding the build lock until it is published or aborted.
 
-        New and changed articles are chunked and embedded (a passage whose text
-        is unchanged keeps its vector), removed ones disappear, unchanged ones
-        are copied. Raises IndexLockedError when another build runs.
+        The previous version is opened without its BM25 indexes (a build never
+        searches it). Raises IndexLockedError when another build runs.
         """
-        started = time.perf_counter()
         lock = FileLock(str(self.folder / ".lock"))
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -174,131 +151,21 @@ class IndexStore:
             raise RagError(f"cannot write to the index folder {self.folder} ({exc.strerror or exc}); "
                            "check that it is a writable folder, or choose another with --index") from None
         try:
-            quiet = lambda stage, done, total: None  # noqa: E731
-            report = self._sync_locked(articles, embedder, chunker, full, progress or quiet, batch_size)
-        finally:
+            previous = None if fresh or not self.exists() else self.open(searchable=False)
+        except BaseException:
             lock.release()
-        report.seconds = round(time.perf_counter() - started, 3)
-        return report
+            raise
+        return IndexDraft(self, previous, manifest, lock)
 
-    def _sync_locked(self, articles, embedder, chunker, full, progress, batch_size) -> SyncReport:
-        old = None if full or not self.exists() else self.open(searchable=False)
-        try:
-            return self._sync_with(old, articles, embedder, chunker, progress, batch_size)
-        finally:
-            if old is not None:
-                old.close()
-
-    def _sync_with(self, old, articles, embedder, chunker, progress, batch_size) -> SyncReport:
-        chunking = {"max_tokens": chunker.max_tokens, "overlap_tokens": chunker.overlap_tokens}
-        if old is not None and old.embedder_id != embedder.model_id:
-            raise IndexMismatchError(
-                f"the index in {self.folder} was built with embedder {old.embedder_id}, not {embedder.model_id}; "
-                "rebuild it with `rag index build --full`"
-            )
-        stored = {} if old is None else {
-            r[0]: r[1:] for r in old.db.execute("SELECT id, content_hash, path, extra FROM articles")}
-        rechunk_all = old is not None and old.manifest.get("chunking") != chunking
-        report = SyncReport(articles=len(articles))
-        new_ids = {a.id for a in articles}
-        report.removed = sum(1 for i in stored if i not in new_ids)
-
-        kept: dict[str, list[int]] = {}  # unchanged article -> its rows in the old version
-        to_chunk: list[Article] = []
-        same_fields = True  # path and extra fields too, which the content hash leaves out
-        for article in articles:
-            previous = stored.get(article.id)
-            if previous is None:
-                report.added += 1
-                to_chunk.append(article)
-            elif previous[0] != article.content_hash:
-                report.updated += 1
-                to_chunk.append(article)
-            else:
-                report.unchanged += 1
-                same_fields = same_fields and previous[1:] == (article.path, extra_json(article))
-                if rechunk_all:
-                    to_chunk.append(article)
-                else:
-                    kept[article.id] = []
-        if old is not None and not (rechunk_all or report.added or report.updated or report.removed) and same_fields:
-            # Nothing to change: the published version already matches the articles.
-            report.passages = len(old)
-            self._clean(keep=set(), versions=False)  # only what killed builds left behind
-            return report
-
-        # Old passages and vectors: unchanged articles are copied; passages of
-        # changed articles are offered for reuse by identical text.
-        reusable: dict[str, int] = {}
-        if old is not None:
-            for row, article_id, text_hash in old.db.execute(
-                    "SELECT row, article_id, text_hash FROM passages ORDER BY row"):
-                if article_id in kept:
-                    kept[article_id].append(row)
-                elif article_id in new_ids:
-                    reusable.setdefault(text_hash, row)
-
-        progress("chunking", 0, len(to_chunk))
-        fresh: dict[str, list[Passage]] = {}
-        for i, article in enumerate(to_chunk):
-            fresh[article.id] = chunker.chunk(article)
-            if i % 50 == 0:
-                progress("chunking", i, len(to_chunk))
-        progress("chunking", len(to_chunk), len(to_chunk))
-
-        # Rows in article order: a new Passage, or the old row of an unchanged one.
-        plan: list[Passage | int] = []
-        old_pick: list[tuple[int, int]] = []  # (row, old row) whose vector is copied
-        new_pick: list[tuple[int, int]] = []  # (row, index in to_embed)
-        to_embed: list[Passage] = []
-        for article in articles:
-            for item in fresh[article.id] if article.id in fresh else kept[article.id]:
-                reuse = item if isinstance(item, int) else reusable.get(item.text_hash)
-                if reuse is not None:
-                    old_pick.append((len(plan), reuse))
-                else:
-                    new_pick.append((len(plan), len(to_embed)))
-                    to_embed.append(item)
-                plan.append(item)
-        del fresh
-        new_vectors = self._embed(to_embed, embedder, progress, batch_size)
-        report.embedded_passages = len(to_embed)
-        report.passages = len(plan)
-        del to_embed
-        vectors = assemble(len(plan), embedder.dim, old and old.vectors, old_pick, new_vectors, new_pick)
-        del new_vectors, old_pick, new_pick
-
-        progress("publishing", 0, 1)
-        manifest = {
-            "format": FORMAT_VERSION,
-            "embedder": {"id": embedder.model_id, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
-            "chunking": chunking,
-            "counts": {"articles": len(articles), "passages": len(plan)},
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
-        self._publish(articles, plan, None if old is None else old.folder / ROWS, vectors, manifest)
-        progress("publishing", 1, 1)
-        return report
-
-    def _embed(self, passages: list[Passage], embedder: Embedder, progress: Progress, batch_size: int) -> np.ndarray:
-        out = np.zeros((len(passages), embedder.dim), dtype=np.float32)
-        progress("embedding", 0, len(passages))
-        # Similar lengths in a batch waste less padding: embed in length order.
-        order = np.argsort([len(p.header) + len(p.text) for p in passages], kind="stable")
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            out[rows] = embedder.embed([passages[i].full_text for i in rows])
-            progress("embedding", start + len(rows), len(passages))
-        return out
-
-    def _publish(self, articles: Sequence[Article], plan: list, old_db: Path | None,
-                 vectors: FaissVectorIndex, manifest: dict) -> None:
+    def _publish(self, articles: Sequence[Article], plan: list[Passage | int], old_db: Path | None,
+                 vectors: FaissVectorIndex, manifest: dict, copied_articles: Sequence[str] = ()) -> None:
+        """Write a version folder (``plan[row]``: a new Passage or a row of ``old_db``) and publish it."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         name = f"v-{stamp}-{secrets.token_hex(3)}"
         work = self.folder / f".tmp-{name}"
         try:
             work.mkdir()
-            write_rows(work / ROWS, articles, plan, old_db)
+            write_rows(work / ROWS, articles, plan, old_db, copied_articles)
             plan.clear()  # the rows are on disk now; the lexical indexes read them back
             vectors.save(work / VECTORS)
             (work / LEXICAL).mkdir()

@@ -1,13 +1,13 @@
-"""The dense vector index behind one small interface.
+"""The dense vectors of the embedded index: FAISS, addressed by row number.
 
-FAISS is the implementation; retrieval only uses ``VectorIndex`` so that a
-distributed vector engine can take its place without touching the rest.
-Vectors are unit length and row ``i`` is the passage stored at row ``i``.
+Only the embedded store (rag.index.snapshot, rag.index.draft) sees rows and
+FAISS; search code reaches vectors through
+:class:`rag.index.passage_store.PassageSnapshot`. Vectors are unit length and
+row ``i`` is the passage stored at row ``i``.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from pathlib import Path
 
 import faiss
@@ -16,27 +16,7 @@ import numpy as np
 from rag.errors import IndexCorruptError
 
 
-class VectorIndex(ABC):
-    """Inner-product search over unit vectors, addressed by row number."""
-
-    dim: int
-
-    @abstractmethod
-    def __len__(self) -> int: ...
-
-    @abstractmethod
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) of the ``k`` nearest rows, best first; ``allowed`` is a bool mask."""
-
-    @abstractmethod
-    def vectors(self, rows: np.ndarray) -> np.ndarray:
-        """The stored vectors of ``rows``."""
-
-    @abstractmethod
-    def save(self, path: Path) -> None: ...
-
-
-class FaissVectorIndex(VectorIndex):
+class FaissVectorIndex:
     """Exact inner-product search (``IndexFlatIP``).
 
     Exact search is a few milliseconds for the tens of thousands of passages
@@ -74,6 +54,7 @@ class FaissVectorIndex(VectorIndex):
         return self.index.ntotal
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the ``k`` nearest rows, best first; ``allowed`` is a bool mask."""
         k = min(k, len(self))
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
@@ -89,6 +70,7 @@ class FaissVectorIndex(VectorIndex):
         return scores[0][keep], rows[0][keep]
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``rows``."""
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -98,7 +80,7 @@ class FaissVectorIndex(VectorIndex):
         faiss.write_index(self.index, str(path))
 
 
-def assemble(n: int, dim: int, old: VectorIndex | None, old_pick: list[tuple[int, int]],
+def assemble(n: int, dim: int, old: FaissVectorIndex | None, old_pick: list[tuple[int, int]],
              new_vectors: np.ndarray, new_pick: list[tuple[int, int]], block: int = 16_384) -> FaissVectorIndex:
     """The ``n`` rows of a new index: ``(row, old row)`` pairs copied from ``old`` and
     ``(row, i)`` pairs from ``new_vectors[i]``, added block by block so that no

@@ -246,7 +246,14 @@ _NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTAL
 
 def _parse_html(text: str) -> dict:
     """An HTML page: main text and metadata through trafilatura."""
-    import trafilatura  # slow to import; only HTML needs it
+    try:
+        import trafilatura  # slow to import; only HTML needs it
+    except ImportError as exc:
+        # Typically lxml_html_clean missing under jusText: only HTML files need it,
+        # so only they are skipped.
+        raise Skip(f"HTML articles need trafilatura and its parsers, which cannot be imported "
+                   f"({exc}); install them with `pip install trafilatura lxml_html_clean`, "
+                   "or convert this page to .txt or .md") from None
 
     text = _NOSCRIPT.sub("", text)  # "please enable JavaScript" is never the story
     with warnings.catch_warnings():

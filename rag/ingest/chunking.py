@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rag.embed.base import Embedder
+from rag.errors import ArticleError, RagError
 from rag.ingest.sentences import sentence_spans
 from rag.types import Article, Passage, human_date
 
@@ -24,12 +25,29 @@ def passage_header(article: Article) -> str:
 
 
 def _cut_long_sentence(embedder: Embedder, body: str, start: int, end: int, budget: int) -> list[tuple[int, int]]:
-    """Split one sentence longer than ``budget`` tokens at token boundaries."""
-    spans = embedder.token_spans(body[start:end])
+    """Split one sentence longer than ``budget`` tokens into pieces of at most ``budget`` tokens.
+
+    Pieces start at a word where one is in reach: a piece that starts inside a
+    word can take more tokens on its own than it held inside the word. Text the
+    tokenizer skips between pieces (spaces, punctuation some tokenizers ignore)
+    stays with the piece before it, so nothing of the sentence is lost.
+    """
+    text = body[start:end]
+    spans = embedder.token_spans(text)
+    if not spans:
+        return [(start, end)]
+    firsts = [0]  # the first token of each piece
+    while len(spans) - firsts[-1] > budget:
+        first = firsts[-1]
+        latest = first + budget  # the next piece starts here at the latest
+        at_word = (i for i in range(latest, first, -1) if text[spans[i][0] - 1:spans[i][0]].isspace())
+        firsts.append(next(at_word, latest))
     pieces = []
-    for i in range(0, len(spans), budget):
-        group = spans[i:i + budget]
-        pieces.append((start + group[0][0], start + group[-1][1]))
+    for n, first in enumerate(firsts):
+        piece_end = spans[firsts[n + 1]][0] if n + 1 < len(firsts) else len(text)
+        piece_start = spans[first][0] if n else 0
+        piece = text[piece_start:piece_end].rstrip()
+        pieces.append((start + piece_start, start + piece_start + len(piece)))
     return pieces
 
 
@@ -42,7 +60,24 @@ class Chunker:
         self.overlap_tokens = max(0, min(overlap_tokens, self.max_tokens // 2))
 
     def chunk(self, article: Article) -> list[Passage]:
-        """The passages of one article, in reading order."""
+        """The passages of one article, in reading order.
+
+        An internal failure on this article (a chunking bug, e.g. a passage over
+        the window) is an ``ArticleError`` naming it, so that a build skips the
+        article and goes on; a ``RagError`` (the embedder's server failing) is
+        not about one article and passes through.
+        """
+        try:
+            return self._chunk(article)
+        except RagError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one article's failure, reported with its name
+            where = article.path or article.id
+            raise ArticleError(where, f"article {article.title[:80]!r} could not be cut into passages "
+                               f"({type(exc).__name__}: {exc}); it is left out of the index. This is a "
+                               "bug in article-rag: please report it with this file") from exc
+
+    def _chunk(self, article: Article) -> list[Passage]:
         header = passage_header(article)
         header_tokens = self.embedder.count_tokens([header + "\n"])[0]
         budget = self.max_tokens - header_tokens
@@ -70,9 +105,19 @@ class Chunker:
             if count <= budget:
                 units.append((start, end, count))
                 continue
-            for s, e in _cut_long_sentence(self.embedder, body, start, end, budget):
-                units.append((s, e, self.embedder.count_tokens([body[s:e]])[0]))
+            units.extend(self._cut_to_fit(body, start, end, budget))
         return units
+
+    def _cut_to_fit(self, body: str, start: int, end: int, budget: int) -> list[tuple[int, int, int]]:
+        """An over-long sentence as measured pieces that each fit ``budget``."""
+        size = budget
+        while True:
+            pieces = _cut_long_sentence(self.embedder, body, start, end, size)
+            counts = self.embedder.count_tokens([body[s:e] for s, e in pieces])
+            if max(counts) <= budget or size == 1:
+                return [(s, e, count) for (s, e), count in zip(pieces, counts)]
+            # A piece cut inside a word took more tokens on its own: cut smaller.
+            size = max(1, size - (max(counts) - budget))
 
     def _pack(self, units: Sequence[tuple[int, int, int]], budget: int) -> list[tuple[int, int]]:
         """Greedy packing with a sentence overlap of about ``overlap_tokens``."""

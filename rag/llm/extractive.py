@@ -1,7 +1,9 @@
 """The extractive "chat model": no language model at all.
 
-It quotes the sentences of the passages it is given that best match the
-question, each with its ``[n]`` marker.
+It quotes the sentences of the sources in its prompt that best match the
+question, each with its ``[n]`` marker. It reads the numbered sources and the
+question back from the prompt (:mod:`rag.llm.sources`), so it gets the same
+messages as every other backend.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rag.config import LLMSettings
+from rag.index.words import content_words
 from rag.ingest.sentences import split_sentences as shared_split_sentences
 from rag.llm.base import ChatModel, last_user_message
+from rag.llm.sources import read_question, read_sources
 
 EXTRACTIVE_INTRO = (
     "No language model was used: these are the sentences from the articles that best match "
@@ -23,24 +27,12 @@ EXTRACTIVE_NOTHING = (
     "none of their sentences share its key words."
 )
 
-_STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself
-    yourselves tell say said says according article articles news please know""".split()
-)
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _CLOSING = re.compile(r"([.!?…]+[\"'”’)\]]*)\s*$")
 
 
 def _question_words(text: str) -> str:
     """The question without the words that only frame it ("tell", "article"...)."""
-    words = [w for w in _WORD.findall(text.lower()) if w.split("'")[0] not in _STOPWORDS]
-    return " ".join(words)
+    return " ".join(content_words(text))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -48,8 +40,8 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in shared_split_sentences(text) if s.strip()]
 
 
-def _cite(sentence: str, n: int) -> str:
-    """``sentence`` with ``[n]`` placed before its closing punctuation."""
+def cite(sentence: str, n: int) -> str:
+    """``sentence`` with ``[n]`` placed before its closing punctuation (also the pipeline's fallback)."""
     match = _CLOSING.search(sentence)
     if match:
         return f"{sentence[: match.start()].rstrip()} [{n}]{match.group(1)}"
@@ -61,6 +53,7 @@ class ExtractiveChatModel(ChatModel):
 
     backend = "extractive"
     model = "extractive"
+    can_rewrite = False
     max_sentences = 4
     min_words = 4  # shorter fragments (headers, datelines) are not quoted
 
@@ -69,6 +62,8 @@ class ExtractiveChatModel(ChatModel):
 
     def select(self, question: str, passages: Sequence[Any]) -> list[tuple[str, int]]:
         """Up to ``max_sentences`` (sentence, passage number) pairs, best first.
+
+        ``passages`` are texts (or objects with ``.text``) numbered 1..n.
 
         Sentences are scored with BM25 (the ``bm25s`` library, through
         :class:`rag.index.lexical.LexicalIndex`) over all sentences of the passages.
@@ -94,19 +89,12 @@ class ExtractiveChatModel(ChatModel):
         order = sorted((i for i in range(len(candidates)) if scores[i] > 0), key=lambda i: (-scores[i], i))
         return [candidates[i] for i in order[: self.max_sentences]]
 
-    def stream(
-        self,
-        messages: list[dict],
-        *,
-        max_tokens: int | None = None,
-        passages: Sequence[Any] | None = None,
-        question: str | None = None,
-    ) -> Iterator[str]:
-        question = question if question is not None else last_user_message(messages)
-        picked = self.select(question, passages or [])
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
+        prompt = last_user_message(messages)
+        picked = self.select(read_question(prompt), [block.text for block in read_sources(prompt)])
         if not picked:
             yield EXTRACTIVE_NOTHING
             return
         yield EXTRACTIVE_INTRO
         for sentence, n in picked:
-            yield "\n\n" + _cite(sentence, n)
+            yield "\n\n" + cite(sentence, n)

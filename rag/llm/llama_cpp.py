@@ -2,13 +2,23 @@
 
 With no ``RAG_LLM__MODEL`` it runs the packaged default
 (:mod:`rag.llm.packaged_gguf`).
+
+One loaded model writes one answer at a time (it holds one context). A
+stream owns the model from its first piece to its end; it gives it up when it
+finishes, fails or is closed (``try``/``finally``), and, so that a reader that
+went away without closing its stream cannot block everyone else until garbage
+collection, also when it has waited unread for ``idle_stream_seconds`` while
+another answer is waiting: that stream then ends with a BackendError if it is
+ever read again. Pieces are computed one at a time under the owner check, so
+two answers never interleave on the model.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +55,11 @@ class LlamaCppChatModel(ChatModel):
                 default_part_paths()  # fail now, with a clear message, if not installed
         self.model = str(self._path or default_model_path())
         self._llm: Any = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # loading
+        self._turn = threading.Condition()  # who generates (module docstring)
+        self._owner: object | None = None
+        self._owner_busy = False  # computing a piece now
+        self._owner_seen = 0.0  # time.monotonic() when it last handed out a piece
 
     def _load(self) -> Any:
         with self._lock:
@@ -60,10 +74,13 @@ class LlamaCppChatModel(ChatModel):
                     ) from None
                 path = self._path or ensure_default_model()
                 try:
+                    threads = self.settings.threads or os.cpu_count() or 1
                     self._llm = Llama(
                         model_path=str(path),
                         n_ctx=self.settings.context_tokens,
-                        n_threads=self.settings.threads or os.cpu_count(),
+                        n_threads=threads,
+                        n_threads_batch=threads,  # reading the prompt: the same cores, not every core
+                        n_batch=self.settings.batch_tokens,
                         verbose=False,
                     )
                 except Exception as exc:  # noqa: BLE001
@@ -73,35 +90,78 @@ class LlamaCppChatModel(ChatModel):
                     ) from None
             return self._llm
 
-    def stream(
-        self,
-        messages: list[dict],
-        *,
-        max_tokens: int | None = None,
-        passages: Sequence[Any] | None = None,
-        question: str | None = None,
-    ) -> Iterator[str]:
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the model's own tokenizer, never while a stream is
+        computing a piece (llama.cpp's context is not safe from two threads at once)."""
         llm = self._load()
-        with self._lock:  # one generation at a time per loaded model
-            try:
-                chunks = llm.create_chat_completion(
-                    messages=messages,
-                    stream=True,
-                    max_tokens=max_tokens or self.settings.max_answer_tokens,
-                    temperature=self.settings.temperature,
-                )
-                for chunk in chunks:
-                    for choice in chunk.get("choices", ()):
-                        text = (choice.get("delta") or {}).get("content")
-                        if text:
-                            yield text
-            except ValueError as exc:
-                if "context window" in str(exc) or "exceed" in str(exc):
-                    raise BackendError(
-                        f"The prompt does not fit the model's context of "
-                        f"{self.settings.context_tokens} tokens ({exc}). Raise "
-                        f"RAG_LLM__CONTEXT_TOKENS or retrieve fewer passages (RAG_ANSWER__PASSAGES)."
-                    ) from None
-                raise BackendError(f"llama.cpp failed on {self.model}: {exc}") from None
-            except RuntimeError as exc:
-                raise BackendError(f"llama.cpp failed on {self.model}: {exc}") from None
+        with self._turn:
+            while self._owner_busy:
+                self._turn.wait()
+            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
+        llm = self._load()
+        ticket = object()
+        self._take_turn(ticket)
+        chunks: Any = None
+        try:
+            chunks = llm.create_chat_completion(
+                messages=messages,
+                stream=True,
+                max_tokens=max_tokens or self.settings.max_answer_tokens,
+                temperature=self.settings.temperature,
+            )
+            while (chunk := self._next_piece(ticket, chunks)) is not None:
+                for choice in chunk.get("choices", ()):
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        yield text
+        except ValueError as exc:
+            if "context window" in str(exc) or "exceed" in str(exc):
+                raise BackendError(
+                    f"The prompt does not fit the model's context of "
+                    f"{self.settings.context_tokens} tokens ({exc}). Raise "
+                    f"RAG_LLM__CONTEXT_TOKENS or retrieve fewer passages (RAG_ANSWER__PASSAGES)."
+                ) from None
+            raise BackendError(f"llama.cpp failed on {self.model}: {exc}") from None
+        except RuntimeError as exc:
+            raise BackendError(f"llama.cpp failed on {self.model}: {exc}") from None
+        finally:
+            if chunks is not None:
+                chunks.close()  # runs no llama.cpp code: safe even after a hand-over
+            self._end_turn(ticket)
+
+    # -- one answer at a time (module docstring) -----------------------------------------
+
+    def _owner_left(self) -> bool:
+        """The owner waits unread (not computing) for longer than the idle limit."""
+        idle = time.monotonic() - self._owner_seen
+        return not self._owner_busy and idle >= self.settings.idle_stream_seconds
+
+    def _take_turn(self, ticket: object) -> None:
+        with self._turn:
+            while self._owner is not None and not self._owner_left():
+                left = self.settings.idle_stream_seconds - (time.monotonic() - self._owner_seen)
+                self._turn.wait(None if self._owner_busy else max(left, 0.01))
+            self._owner, self._owner_busy, self._owner_seen = ticket, False, time.monotonic()
+
+    def _next_piece(self, ticket: object, chunks: Iterator[dict]) -> dict | None:
+        with self._turn:
+            if self._owner is not ticket:
+                raise BackendError(
+                    f"This answer was stopped: it was left unread for more than "
+                    f"{self.settings.idle_stream_seconds:g} s while another answer waited for the "
+                    f"model. Ask again.")
+            self._owner_busy = True
+        try:
+            return next(chunks, None)
+        finally:
+            with self._turn:
+                self._owner_busy, self._owner_seen = False, time.monotonic()
+                self._turn.notify_all()
+
+    def _end_turn(self, ticket: object) -> None:
+        with self._turn:
+            if self._owner is ticket:
+                self._owner = None
+                self._turn.notify_all()

@@ -5,9 +5,7 @@ Covers OpenAI itself, Ollama, vLLM, LM Studio and llama.cpp's server.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
 
 from rag.config import LLMSettings
 from rag.errors import BackendError, ConfigError
@@ -15,6 +13,10 @@ from rag.llm.base import ChatModel
 from rag.openai_api import (
     OPENAI_DEFAULT_URL,
     ServerContext,
+    is_openai_endpoint,
+    openai_client,
+    request_headers,
+    server_key,
     server_message,
     translate_openai_error,
 )
@@ -28,27 +30,13 @@ class OpenAIChatModel(ChatModel):
     backend = "openai"
 
     def __init__(self, settings: LLMSettings) -> None:
-        import openai
-
         self.settings = settings
         self.base_url = settings.base_url or OPENAI_DEFAULT_URL
-        self._key_env = settings.api_key_env
-        key = os.environ.get(settings.api_key_env) or None
-        if key is None and settings.base_url is None:
-            raise ConfigError(
-                f"The openai chat backend needs an API key: set the environment variable "
-                f"{settings.api_key_env}, or set RAG_LLM__BASE_URL to a local "
-                f"OpenAI-compatible server (Ollama, vLLM, llama.cpp server...)."
-            )
-        # Local servers usually need no key; the client insists on some string.
-        self._key = key or "not-needed"
-        self._client = openai.OpenAI(
-            base_url=self.base_url,
-            api_key=self._key,
-            timeout=settings.timeout,
-            max_retries=settings.max_retries,
-        )
-        self._model = settings.model or (OPENAI_DEFAULT_MODEL if settings.base_url is None else None)
+        # Which key this server gets: rag.openai_api's rule, shared with the embedder.
+        self._key = server_key(settings.base_url, settings.api_key, settings.api_key_env, "RAG_LLM")
+        self._client = openai_client(self.base_url, self._key, settings.timeout, settings.max_retries)
+        self._headers = request_headers(self.base_url, self._key)
+        self._model = settings.model or (OPENAI_DEFAULT_MODEL if is_openai_endpoint(settings.base_url) else None)
 
     def __repr__(self) -> str:
         return f"OpenAIChatModel(base_url={self.base_url!r}, model={self._model!r})"
@@ -69,18 +57,11 @@ class OpenAIChatModel(ChatModel):
     def available_models(self) -> list[str]:
         """Model ids from ``GET /models`` (raises BackendError on failure)."""
         try:
-            return [m.id for m in self._client.models.list()]
+            return [m.id for m in self._client.models.list(extra_headers=self._headers)]
         except Exception as exc:  # noqa: BLE001 - translated below
             raise self._translate(exc, "listing models") from None
 
-    def stream(
-        self,
-        messages: list[dict],
-        *,
-        max_tokens: int | None = None,
-        passages: Sequence[Any] | None = None,
-        question: str | None = None,
-    ) -> Iterator[str]:
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
         model = self.model
         try:
             response = self._client.chat.completions.create(
@@ -89,6 +70,7 @@ class OpenAIChatModel(ChatModel):
                 stream=True,
                 max_tokens=max_tokens or self.settings.max_answer_tokens,
                 temperature=self.settings.temperature,
+                extra_headers=self._headers,
             )
         except Exception as exc:  # noqa: BLE001 - translated below
             raise self._translate(exc, "starting the answer") from None
@@ -127,9 +109,7 @@ class OpenAIChatModel(ChatModel):
     # -- errors --------------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        if self._key and self._key != "not-needed" and self._key in text:
-            text = text.replace(self._key, "***")
-        return text
+        return self._key.scrub(text)
 
     def _cause(self, exc: Exception) -> str:
         """`` (Type: detail)`` for an unexpected error; nothing for a plain dropped connection."""
@@ -142,12 +122,12 @@ class OpenAIChatModel(ChatModel):
     def _translate(self, exc: Exception, doing: str) -> Exception:
         """A BackendError (or ConfigError) with a plain message for ``exc``."""
         ctx = ServerContext("chat server", self.base_url, "RAG_LLM", self.settings.timeout,
-                            self.settings.max_retries, self._key_env, BackendError, self._scrub)
+                            self.settings.max_retries, self._key, BackendError)
         return translate_openai_error(exc, ctx, doing, not_found=self._model_not_found)
 
     def _model_not_found(self, exc: Exception) -> str:
         try:
-            ids = [m.id for m in self._client.models.list()]
+            ids = [m.id for m in self._client.models.list(extra_headers=self._headers)]
             available = ", ".join(ids[:20]) or "none"
         except Exception:  # noqa: BLE001 - best effort
             available = "unknown (listing models failed too)"

@@ -1,4 +1,4 @@
-"""Opening the published index for searching: the index, its embedder and a retriever."""
+"""Opening the published index for searching: its passage store, its embedder and a retriever."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from rag.config import Settings
 from rag.embed.base import Embedder
 from rag.embed.registry import make_embedder
 from rag.index.building import embedding_for_index
-from rag.index.snapshot import IndexSnapshot
-from rag.index.store import IndexStore
+from rag.index.passage_store import PassageSnapshot
+from rag.index.stores import make_store
 from rag.search.retrieval import Retriever
 
 
@@ -17,7 +17,7 @@ from rag.search.retrieval import Retriever
 class OpenIndex:
     """An opened index with the embedder that built it and a retriever over it."""
 
-    snapshot: IndexSnapshot
+    snapshot: PassageSnapshot
     embedder: Embedder
     retriever: Retriever
 
@@ -27,8 +27,8 @@ class OpenIndex:
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> OpenIndex:
     """Open the published index, refusing one built by another embedder."""
-    store = IndexStore(settings.index_dir)
-    folder = store.current_folder()  # a clear "no index" error before loading any model
-    embedder = embedder or make_embedder(embedding_for_index(settings.embedding, folder))
+    store = make_store(settings)
+    store.published_version()  # a clear "no index" error before loading any model
+    embedder = embedder or make_embedder(embedding_for_index(settings.embedding, store))
     snapshot = store.open(embedder_id=embedder.model_id)
     return OpenIndex(snapshot, embedder, Retriever(snapshot, embedder, settings.retrieval))

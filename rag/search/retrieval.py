@@ -1,44 +1,56 @@
-"""Hybrid search: dense (FAISS) and lexical (BM25) candidates, fused.
+"""Hybrid search: dense and lexical (BM25) candidates from the passage store, fused.
 
 Fusion is weighted reciprocal rank fusion of three rankings (passage BM25,
 dense cosine, and each passage's best-matching sentence under BM25) plus soft
-boosts for publishers and
-dates that the question names (see ``rag.search.query_hints``); the weights were
-measured on the MultiHop-RAG dev questions (docs/retrieval.md). The final list
-is diversified: at most ``max_per_article`` passages per article and no
-passage nearly identical (cosine >= ``duplicate_threshold``) to one above it.
+boosts for publishers and dates that the question names (see
+``rag.search.query_hints``); the weights were measured on the MultiHop-RAG dev
+questions (docs/retrieval.md). The final list is diversified: at most
+``max_per_article`` passages per article and no passage nearly identical
+(cosine >= ``duplicate_threshold``) to one above it.
+
+Everything comes through :class:`rag.index.passage_store.PassageSnapshot`, by
+passage id: ties anywhere in the ranking break in the store's position order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 
 import numpy as np
 
 from rag.config import RetrievalSettings
 from rag.embed.base import Embedder
-from rag.index.snapshot import IndexSnapshot
+from rag.index.passage_store import PassageFacts, PassageSnapshot
 from rag.search.query_hints import QueryHints, query_hints
-from rag.types import Passage
+from rag.types import Passage, SearchFilters
+
+__all__ = ["Ranking", "Retrieved", "Retriever", "SearchFilters"]
 
 
 @dataclass
-class SearchFilters:
-    """Hard filters: only passages of these publishers, published in this range."""
+class Ranking:
+    """Passage ids of one search, best first, with fused scores and stored vectors."""
 
-    sources: list[str] = field(default_factory=list)
-    since: date | None = None
-    until: date | None = None
+    ids: list[str]
+    scores: list[float]
+    vectors: np.ndarray  # the passages' stored unit vectors, one row each
+    query_vector: np.ndarray | None  # None when nothing was searched (empty store or query)
 
-    def is_empty(self) -> bool:
-        return not self.sources and self.since is None and self.until is None
+
+@dataclass
+class Retrieved:
+    """The passages of one search (each with its fused ``score``), their stored vectors
+    and the query vector: what the answer pipeline needs to judge relevance."""
+
+    passages: list[Passage]
+    vectors: np.ndarray
+    query_vector: np.ndarray | None
 
 
 class Retriever:
-    """Searches one index snapshot."""
+    """Searches one published version of a passage store."""
 
-    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, settings: RetrievalSettings | None = None):
+    def __init__(self, snapshot: PassageSnapshot, embedder: Embedder, settings: RetrievalSettings | None = None):
         self.snapshot = snapshot
         self.embedder = embedder
         self.settings = settings or RetrievalSettings()
@@ -47,111 +59,94 @@ class Retriever:
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None,
                query_vector: np.ndarray | None = None) -> list[Passage]:
         """The ``k`` best passages for ``query``, each with its fused ``score``."""
-        rows, scores = self.search_rows(query, k, filters, query_vector)
-        passages = self.snapshot.passages(rows)
-        for passage, score in zip(passages, scores):
-            passage.score = float(score)
-        return passages
+        return self.retrieve(query, k, filters, query_vector).passages
 
-    def search_rows(self, query: str, k: int | None = None, filters: SearchFilters | None = None,
-                    query_vector: np.ndarray | None = None) -> tuple[list[int], list[float]]:
-        """Like ``search`` but returns (rows, scores) without reading passage text."""
+    def retrieve(self, query: str, k: int | None = None, filters: SearchFilters | None = None,
+                 query_vector: np.ndarray | None = None) -> Retrieved:
+        """Like :meth:`search`, with the passages' vectors and the query vector."""
+        ranking = self.rank(query, k, filters, query_vector)
+        passages = self.snapshot.fetch(ranking.ids)
+        for passage, score in zip(passages, ranking.scores):
+            passage.score = score
+        return Retrieved(passages, ranking.vectors, ranking.query_vector)
+
+    def rank(self, query: str, k: int | None = None, filters: SearchFilters | None = None,
+             query_vector: np.ndarray | None = None) -> Ranking:
+        """The fused ranking without reading passage text."""
         s = self.settings
         k = k or s.k
-        if len(self.snapshot) == 0 or not query.strip():
-            return [], []
-        allowed = self._allowed(filters)
-        if allowed is not None and not allowed.any():
-            return [], []
+        snap = self.snapshot
+        if snap.count() == 0 or not query.strip():
+            return Ranking([], [], np.zeros((0, 0), np.float32), None)
         if query_vector is None:
             query_vector = self.embedder.embed([query])[0]
-        fused = np.zeros(len(self.snapshot), dtype=np.float64)
+        lexical = snap.lexical_search(query, s.candidates, filters)
+        dense = snap.dense_search(query_vector, s.candidates, filters)
+        # Candidates in position order, so that every stable sort below breaks ties by position.
+        ids = list(dict.fromkeys(lexical.ids + dense.ids))
+        facts = snap.facts(ids)
+        order = np.argsort(facts.positions, kind="stable")
+        ids = [ids[i] for i in order]
+        facts = PassageFacts([facts.article_ids[i] for i in order], [facts.sources[i] for i in order],
+                             [facts.dates[i] for i in order], facts.positions[order])
+        at = {pid: i for i, pid in enumerate(ids)}
 
-        lexical = self.snapshot.lexical.scores(query)
-        if allowed is not None:
-            lexical = np.where(allowed, lexical, 0.0)
-        lex_rows = top_rows(lexical, s.candidates)
-        lex_rows = lex_rows[lexical[lex_rows] > 0]
-        fused[lex_rows] += s.lexical_weight / (s.rrf_k + 1 + np.arange(len(lex_rows)))
-
-        _, dense_rows = self.snapshot.vectors.search(query_vector, s.candidates, allowed)
-        fused[dense_rows] += s.dense_weight / (s.rrf_k + 1 + np.arange(len(dense_rows)))
+        fused = np.zeros(len(ids), dtype=np.float64)
+        fused[_where(at, lexical.ids)] += s.lexical_weight / (s.rrf_k + 1 + np.arange(len(lexical)))
+        fused[_where(at, dense.ids)] += s.dense_weight / (s.rrf_k + 1 + np.arange(len(dense)))
 
         candidates = np.flatnonzero(fused)
         if s.sentence_weight:
             # Best-sentence BM25 re-orders the candidates; it adds none of its own.
-            best = self.snapshot.sentences.scores(query)[candidates]
+            best = snap.sentence_scores(query, [ids[i] for i in candidates])
             order = np.argsort(-best, kind="stable")
             ranked = candidates[order][best[order] > 0]
             fused[ranked] += s.sentence_weight / (s.rrf_k + 1 + np.arange(len(ranked)))
         hints = query_hints(query, self.known_sources)
-        fused[candidates] += self._hint_boost(candidates, hints)
+        fused[candidates] += self._hint_boost(candidates, facts, hints)
         order = candidates[np.argsort(-fused[candidates], kind="stable")]
-        picked = self._diversify(order, k)
-        return picked, [float(fused[r]) for r in picked]
+        picked, vectors = self._diversify(order, k, ids, facts.article_ids)
+        return Ranking([ids[i] for i in picked], [float(fused[i]) for i in picked], vectors, query_vector)
 
-    def _allowed(self, filters: SearchFilters | None) -> np.ndarray | None:
-        if filters is None or filters.is_empty():
-            return None
-        snap = self.snapshot
-        mask = np.ones(len(snap), dtype=bool)
-        if filters.sources:
-            wanted = {x.lower() for x in filters.sources}
-            mask &= np.array([src.lower() in wanted for src in snap.sources], dtype=bool)
-        if filters.since is not None:
-            mask &= np.array([bool(d) and d >= filters.since.isoformat() for d in snap.dates], dtype=bool)
-        if filters.until is not None:
-            mask &= np.array([bool(d) and d <= filters.until.isoformat() for d in snap.dates], dtype=bool)
-        return mask
-
-    def _hint_boost(self, rows: np.ndarray, hints: QueryHints) -> np.ndarray:
+    def _hint_boost(self, rows: np.ndarray, facts: PassageFacts, hints: QueryHints) -> np.ndarray:
         """Extra fused score for passages whose publisher or date the query names."""
         s = self.settings
         boost = np.zeros(len(rows), dtype=np.float64)
         unit = 1.0 / (s.rrf_k + 1)
         if hints.sources:
             named = set(hints.sources)
-            boost += s.source_boost * unit * np.array([self.snapshot.sources[r] in named for r in rows])
+            boost += s.source_boost * unit * np.array([facts.sources[r] in named for r in rows])
         if hints.days or hints.months:
             days, months = set(hints.days), set(hints.months)
-            dates = self.snapshot.dates
+            dates = facts.dates
             match = np.array([1.0 if dates[r] in days else 0.5 if dates[r][:7] in months else 0.0 for r in rows])
             boost += s.date_boost * unit * match
         return boost
 
-    def _diversify(self, order: np.ndarray, k: int) -> list[int]:
-        """Best-first picks with a per-article cap and near-duplicate removal."""
+    def _diversify(self, order: np.ndarray, k: int, ids: list[str],
+                   article_ids: list[str]) -> tuple[list[int], np.ndarray]:
+        """Best-first picks (indexes into ``ids``) with a per-article cap and near-duplicate
+        removal, and the picks' vectors."""
         s = self.settings
         picked: list[int] = []
         per_article: dict[str, int] = {}
         picked_vectors: list[np.ndarray] = []
-        window = order[: max(k * 10, 50)]
-        vectors = self.snapshot.vectors.vectors(window)
-        for row, vector in zip(window, vectors):
-            article = self.snapshot.article_ids[row]
+        window = order[: max(k * s.diversify_window_per_result, s.diversify_window_min)]
+        vectors = self.snapshot.embeddings([ids[i] for i in window])
+        for i, vector in zip(window, vectors):
+            article = article_ids[i]
             if per_article.get(article, 0) >= s.max_per_article:
                 continue
             if picked_vectors and float(np.max(np.stack(picked_vectors) @ vector)) >= s.duplicate_threshold:
                 continue
-            picked.append(int(row))
+            picked.append(int(i))
             picked_vectors.append(vector)
             per_article[article] = per_article.get(article, 0) + 1
             if len(picked) == k:
                 break
-        return picked
+        dim = vectors.shape[1] if vectors.ndim == 2 else 0
+        return picked, np.stack(picked_vectors) if picked_vectors else np.zeros((0, dim), np.float32)
 
 
-def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
-    """The rows of the ``n`` highest ``scores``, best first, ties in row order.
-
-    The same as ``np.argsort(-scores, kind="stable")[:n]`` without sorting
-    every passage: at 200,000 passages the full sort was a quarter of a search.
-    """
-    if n >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    threshold = np.partition(scores, len(scores) - n)[len(scores) - n]
-    above = np.flatnonzero(scores > threshold)
-    tied = np.flatnonzero(scores == threshold)[: n - len(above)]
-    rows = np.concatenate([above, tied])
-    rows.sort()
-    return rows[np.argsort(-scores[rows], kind="stable")]
+def _where(at: dict[str, int], ids: list[str]) -> np.ndarray:
+    return np.array([at[i] for i in ids], dtype=np.int64)

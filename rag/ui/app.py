@@ -25,7 +25,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag.config import load_settings
+from rag.config import load_settings, ui_admin
 from rag.ui import components as ui
 from rag.ui.chat_view import chat
 from rag.ui.conversation import conversation_store, load_conversation
@@ -52,15 +52,20 @@ def main() -> None:
         st.error(md_escape(f"The settings could not be read: {exc}"))
         return
     init_session(base)
+    # Operator controls: [ui] admin, else only on a loopback address with no
+    # proxy in between (docs/security.md).
+    headers = st.context.headers
+    admin = ui_admin(base, st.get_option("server.address"),
+                     forwarded=bool(headers.get("X-Forwarded-For") or headers.get("Forwarded")))
     jobs = index_jobs(str(Path(base.index_dir).resolve()))
-    settings = effective_settings(base, jobs)
+    settings = effective_settings(base, jobs, admin)
     store = conversation_store(settings)
     load_conversation(store)
     opened, problem = open_current_index(settings)
     # The chat runs first so that the sidebar (drawn after it, wherever it
     # appears on the page) sees the conversation including a new answer.
     chat(settings, opened, problem, store)
-    sidebar(base, settings, opened, problem, jobs)
+    sidebar(base, settings, opened, problem, jobs, admin)
 
 
 try:

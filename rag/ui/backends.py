@@ -1,21 +1,21 @@
 """Which chat backend answers: the sidebar's choices and how they become settings.
 
 No Streamlit here. The sidebar offers the backends in :data:`BACKENDS`; a
-choice plus the typed server URL and model turn into ``Settings`` overrides
-(:func:`llm_overrides`, :func:`settings_with`); a key typed for one session
-reaches the library through a one-off environment variable
-(:func:`session_key_env`); and every answer says who wrote it
-(:func:`backend_label`, :func:`endpoint_of`).
+choice plus the typed server URL and model turn into LLM settings
+(:func:`llm_overrides`, :func:`session_llm`), where a key typed for one
+session rides along as ``LLMSettings.api_key`` for the URL it was typed for
+only; and every answer says who wrote it (:func:`backend_label`,
+:func:`endpoint_of`).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from rag.config import Settings
+from pydantic import BaseModel, SecretStr
+
+from rag.config import LLMSettings, Settings, updated
 
 BACKENDS = {
     "llama-cpp": "Offline (llama.cpp, local GGUF)",
@@ -44,33 +44,27 @@ def llm_overrides(choice: str, base_url: str | None, model: str | None) -> dict:
     return {"backend": choice, "base_url": None, "model": model}
 
 
-def settings_with(base: Settings, **sections: dict) -> Settings:
-    """``base`` with some fields of its sections replaced (``None`` values count)."""
-    data = base.model_dump()
-    for name, values in sections.items():
-        data[name] = {**data[name], **values}
-    return Settings.model_validate(data)
+def settings_with(base: Settings, **sections: BaseModel | dict[str, Any]) -> Settings:
+    """``base`` with some sections replaced: a model as it is, a dict of fields
+    through :func:`rag.config.updated` (``None`` values count; a new server URL
+    drops the configured key)."""
+    update = {name: updated(getattr(base, name), **value) if isinstance(value, dict) else value
+              for name, value in sections.items()}
+    return base.model_copy(update=update)
 
 
-@contextmanager
-def session_key_env(api_key: str | None):
-    """A fresh, unguessable environment variable name holding ``api_key`` for
-    as long as the block runs (None when there is no key).
+def session_llm(configured: LLMSettings, choice: str, base_url: str | None, model: str | None,
+                key: SecretStr | None = None, key_url: str | None = None) -> LLMSettings:
+    """This session's LLM settings for a sidebar choice.
 
-    The library's OpenAI backend reads its key from the variable named by
-    ``LLMSettings.api_key_env`` once, when the model is created; the variable
-    is removed again right after, so the key lives only in that session's
-    model object and is never written anywhere.
+    A server URL other than the configured one gets none of the process's
+    keys (:func:`rag.config.updated`); ``key``, typed in this session for the
+    server ``key_url`` (None: OpenAI's), goes to that server only.
     """
-    if not api_key:
-        yield None
-        return
-    name = f"RAG_UI_SESSION_KEY_{secrets.token_hex(8).upper()}"
-    os.environ[name] = api_key
-    try:
-        yield name
-    finally:
-        os.environ.pop(name, None)
+    llm = updated(configured, **llm_overrides(choice, base_url, model))
+    if key is not None and llm.backend == "openai" and llm.base_url == key_url:
+        llm = llm.model_copy(update={"api_key": key})
+    return llm
 
 
 def backend_label(message: dict) -> str:

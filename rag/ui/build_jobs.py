@@ -11,9 +11,10 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from rag.config import Settings
+from rag.config import EmbeddingSettings, Settings
+from rag.embed.base import Embedder
 from rag.errors import RagError
 
 log = logging.getLogger("article_rag.ui")
@@ -24,20 +25,21 @@ _STAGE_LABEL = {"loading": "Reading articles", "chunking": "Splitting into passa
                 "embedding": "Embedding passages", "publishing": "Publishing the new index"}
 
 
-@dataclass
-class IndexJob:
-    """One build running (or finished) in a background thread."""
+@dataclass(frozen=True)
+class JobState:
+    """Where a build stands, as one immutable value.
 
-    id: int
-    kind: str  # "rebuild" | "upload"
+    The build thread replaces :attr:`IndexJob.state` as a whole (one
+    assignment) and the page reads it once per draw, so a reader never sees
+    a stage with another stage's counts, or "finished" without its report.
+    """
+
     stage: str = "starting"
     done: int = 0
     total: int = 0
-    started: float = field(default_factory=time.time)
     finished: float | None = None
     report: dict | None = None
     error: str | None = None
-    uploaded: list[str] = field(default_factory=list)
 
     @property
     def running(self) -> bool:
@@ -56,8 +58,28 @@ class IndexJob:
             text += f" ({self.done}/{self.total})"
         return text
 
+
+@dataclass
+class IndexJob:
+    """One build running (or finished) in a background thread; only that thread
+    writes :attr:`state`."""
+
+    id: int
+    kind: str  # "rebuild" | "upload"
+    uploaded: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+    state: JobState = field(default_factory=JobState)
+
+    @property
+    def running(self) -> bool:
+        return self.state.running
+
     def progress(self, stage: str, done: int, total: int) -> None:
-        self.stage, self.done, self.total = stage, done, total
+        """The store's progress callback: a new state, swapped in at once."""
+        self.state = replace(self.state, stage=stage, done=done, total=total)
+
+    def finish(self, report: dict | None = None, error: str | None = None) -> None:
+        self.state = replace(self.state, finished=time.time(), report=report, error=error)
 
 
 class IndexJobs:
@@ -75,17 +97,26 @@ class IndexJobs:
         self.current: IndexJob | None = None
         # Embedding settings of the last successful build from this server,
         # when they differ from the configured ones (an embedder switch).
-        self.embedding: dict | None = None
+        self.embedding: EmbeddingSettings | None = None
 
-    def start(self, settings: Settings, kind: str, full: bool = False,
-              uploaded: Sequence[str] = ()) -> IndexJob:
+    def start(self, settings: Settings, kind: str, *, admin: bool, full: bool = False,
+              uploaded: Sequence[str] = (), embedder: Embedder | None = None) -> IndexJob:
+        """Start a build of ``settings`` in the background.
+
+        ``admin``: whether this session may (``rag.config.ui_admin``); visitors
+        are refused here too, not only by the missing button. ``embedder``: the
+        one the server already holds for ``settings.embedding``, so a rebuild
+        does not load a second copy of the model.
+        """
+        if not admin:
+            raise RagError("Index builds are for the operator on this server ([ui] admin = false).")
         with self._lock:
             if self.current is not None and self.current.running:
                 raise RagError("An index build is already running; wait for it to finish.")
             self._counter += 1
             job = IndexJob(id=self._counter, kind=kind, uploaded=list(uploaded))
             self.current = job
-        thread = threading.Thread(target=self._run, args=(job, settings, full), daemon=True,
+        thread = threading.Thread(target=self._run, args=(job, settings, full, embedder), daemon=True,
                                   name=f"rag-ui-build-{job.id}")
         thread.start()
         return job
@@ -97,17 +128,15 @@ class IndexJobs:
             time.sleep(0.05)
         return self.current
 
-    def _run(self, job: IndexJob, settings: Settings, full: bool) -> None:
+    def _run(self, job: IndexJob, settings: Settings, full: bool, embedder: Embedder | None) -> None:
         from rag.index.building import build_index
 
         try:
-            report = build_index(settings, full=full, progress=job.progress)
-            job.report = report.to_dict()
-            self.embedding = settings.embedding.model_dump()
+            report = build_index(settings, full=full, progress=job.progress, embedder=embedder)
+            self.embedding = settings.embedding
+            job.finish(report=report.to_dict())
         except RagError as exc:
-            job.error = str(exc)
+            job.finish(error=str(exc))
         except Exception as exc:  # noqa: BLE001 - shown as a message, logged for the operator
             log.exception("index build failed")
-            job.error = f"The index build failed unexpectedly ({type(exc).__name__}: {exc})."
-        finally:
-            job.finished = time.time()
+            job.finish(error=f"The index build failed unexpectedly ({type(exc).__name__}: {exc}).")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from pathlib import Path
+from contextlib import closing
 
 import streamlit as st
 
@@ -53,21 +53,20 @@ def ask(question: str, settings: Settings, opened, store: ConversationStore) -> 
             model = session_chat_model(settings)
             answerer = Answerer(settings, opened_index=opened, chat_model=model)
             text, final = "", None
-            for item in answerer.stream(question, history, search_filters()):
-                if isinstance(item, Answer):
-                    final = item
-                else:
-                    text += item
-                    ui.streaming_text(placeholder, text, mid)
+            # A new question mid-stream stops this run inside the loop; closing
+            # the stream then frees the model for the next answer at once.
+            with closing(answerer.stream(question, history, search_filters())) as items:
+                for item in items:
+                    if isinstance(item, Answer):
+                        final = item
+                    else:
+                        text += item
+                        ui.streaming_text(placeholder, text, mid)
             if final is None:
                 raise RagError("The answer ended before it was complete; try again.")
             record = answer_record(final, mid)
             if final.backend == "openai":
                 record["endpoint"] = endpoint_of(getattr(model, "base_url", None))
-            for c in record["citations"]:
-                article = opened.snapshot.article(c["article_id"]) or {}
-                if article.get("path"):
-                    c["file"] = Path(article["path"]).name
             user["standalone"] = final.standalone_question
         except RagError as exc:
             record = error_record(mid, str(exc))

@@ -1,8 +1,9 @@
 """The sidebar's index sections: what is indexed, rebuilding, adding articles.
 
-Builds run in the background (:class:`ui.build_jobs.IndexJobs`); while one
-runs, its progress shows here and every session keeps answering from the
-index published before it.
+Builds run in the background (:class:`ui.build_jobs.IndexJobs`) with the
+embedder the server already holds; while one runs, its progress shows here and
+every session keeps answering from the index published before it. Rebuilds,
+the embedder switch and uploads are drawn for the operator only (``admin``).
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag.config import EmbeddingSettings, Settings
+from rag.config import Settings
 from rag.errors import RagError
+from rag.index.stores import store_summary
 from rag.ui.backends import settings_with
 from rag.ui.build_jobs import IndexJobs
 from rag.ui.markdown_text import format_date, md_escape
+from rag.ui.resources import cached_embedder
 from rag.ui.uploads import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, save_uploads
 
 ss = st.session_state
 
 
-def index_section(base: Settings, settings: Settings, opened, problem: str | None, jobs: IndexJobs) -> None:
-    """Counts and embedder of the index, rebuild options, and the build's progress or result."""
+def index_summary(opened, problem: str | None) -> None:
+    """Counts and embedder of the index (every visitor sees these)."""
     if opened is not None:
         manifest = opened.snapshot.manifest
         counts = manifest.get("counts", {})
@@ -31,12 +34,16 @@ def index_section(base: Settings, settings: Settings, opened, problem: str | Non
             f"**{counts.get('articles', 0):,}** articles · **{counts.get('passages', 0):,}** passages")
         st.caption(md_escape(f"Embedder {manifest['embedder']['id']} · built "
                              f"{format_date(built) or '?'} {built[11:16]} UTC"))
+        st.caption(md_escape(f"Store: {store_summary(manifest)}"))
     elif problem == "missing":
         st.caption("No index yet.")
     else:
         st.caption("The index cannot be opened (see the message on the page).")
 
-    from rag.embed.registry import EMBEDDERS
+
+def rebuild_section(base: Settings, settings: Settings, jobs: IndexJobs, admin: bool) -> None:
+    """The operator's rebuild options and button, and the build's progress or result."""
+    from rag.embed.registry import EMBEDDERS, embedding_for_backend
 
     names = list(EMBEDDERS)
     current = settings.embedding.backend
@@ -57,17 +64,16 @@ def index_section(base: Settings, settings: Settings, opened, problem: str | Non
     running = bool(job and job.running)
     if st.button("Rebuild index", icon=":material/refresh:", disabled=running, key="rebuild",
                  use_container_width=True):
-        build = settings
-        if changed:
-            embedding = base.embedding.model_dump() if choice == base.embedding.backend else {
-                **EmbeddingSettings().model_dump(), "backend": choice,
-                "base_url": base.embedding.base_url if choice == "openai" else None}
-            build = settings_with(settings, embedding=embedding)
+        build = settings_with(settings, embedding=embedding_for_backend(base.embedding, choice)) \
+            if changed else settings
         try:
-            jobs.start(build, "rebuild", full=full or changed)
+            embedder = cached_embedder(build.embedding.model_dump_json())
+            jobs.start(build, "rebuild", admin=admin, full=full or changed, embedder=embedder)
         except RagError as exc:
-            st.error(md_escape(str(exc)))
+            ss.rebuild_error = str(exc)  # shown after the rerun
         st.rerun()
+    if ss.get("rebuild_error"):
+        st.error(md_escape(f"Index build failed: {ss.pop('rebuild_error')}"), icon=":material/error:")
     job_panel(jobs)
 
 
@@ -76,13 +82,14 @@ def job_panel(jobs: IndexJobs) -> None:
     job = jobs.current
     if job is None:
         return
-    if job.running:
+    state = job.state  # read once: the build thread swaps it as a whole
+    if state.running:
         running_job(jobs, job.id)
         return
-    if job.error:
-        st.error(md_escape(f"Index build failed: {job.error}"), icon=":material/error:")
-    elif job.report:
-        r = job.report
+    if state.error:
+        st.error(md_escape(f"Index build failed: {state.error}"), icon=":material/error:")
+    elif state.report:
+        r = state.report
         st.success(
             f"Index {'updated' if job.kind == 'upload' else 'rebuilt'}: {r['articles']} articles, "
             f"{r['passages']} passages ({r['added']} added, {r['updated']} updated, "
@@ -98,13 +105,14 @@ def job_panel(jobs: IndexJobs) -> None:
 def running_job(jobs: IndexJobs, job_id: int) -> None:
     """Progress of the running build; reruns the whole page once it ends."""
     job = jobs.current
-    if job is None or job.id != job_id or not job.running:
+    state = job.state if job is not None else None
+    if state is None or job.id != job_id or not state.running:
         st.rerun(scope="app")
-    st.progress(job.fraction, text=job.label)
+    st.progress(state.fraction, text=state.label)
     st.caption("Questions are answered from the current index until the new one is published.")
 
 
-def upload_section(settings: Settings, jobs: IndexJobs) -> None:
+def upload_section(settings: Settings, jobs: IndexJobs, admin: bool) -> None:
     """Upload article files, save the good ones, and index them in the background."""
     limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
     files = st.file_uploader(
@@ -115,12 +123,15 @@ def upload_section(settings: Settings, jobs: IndexJobs) -> None:
     running = bool(jobs.current and jobs.current.running)
     if st.button("Add and index", icon=":material/upload_file:", disabled=not files or running,
                  key="add_articles", use_container_width=True):
+        if not admin:
+            raise RagError("Uploads are for the operator on this server ([ui] admin = false).")
         result = save_uploads([(f.name, f.getvalue()) for f in files], Path(settings.articles_dir))
         ss.upload_result = result
         ss.upload_gen += 1  # a fresh uploader: the same files are not added twice
         if result.saved:
             try:
-                jobs.start(settings, "upload", uploaded=result.saved)
+                jobs.start(settings, "upload", admin=admin, uploaded=result.saved,
+                           embedder=cached_embedder(settings.embedding.model_dump_json()))
             except RagError as exc:
                 ss.upload_error = str(exc)
         st.rerun()

@@ -1,19 +1,30 @@
-"""Text made safe and readable for Streamlit's Markdown.
+"""Text made safe and readable for Streamlit's Markdown (and the Markdown export).
 
 No Streamlit here. Article text, titles, file names and messages are escaped
 with :func:`md_escape`; model answers keep their formatting but lose raw HTML,
-LaTeX and images, and their ``[n]`` markers link to the source entries
-(:func:`answer_markdown`); a cited passage is cut around its highlighted
-quote (:func:`highlighted_passage`).
+LaTeX, images and every link that is not http(s), and their ``[n]`` markers
+link to the source entries (:func:`answer_markdown`); a URL is a link target
+only when :func:`safe_url` accepts it; a cited passage is cut around its
+highlighted quote (:func:`highlighted_passage`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import quote, urlsplit
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$:~=\"'^])")
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+# "@" too: GitHub-flavoured Markdown turns a bare e-mail address into a mailto: link.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$:~=\"'^@])")
+# In answers: a citation marker [n], or an inline link [label](target) (the only
+# link syntax kept, and only for an http(s) target).
+_ANSWER_TOKEN = re.compile(r"\[(?P<n>\d{1,3})\]"
+                           r"|\[(?P<label>[^\[\]\n]{1,300})\]\(\s*(?P<url>[^()\s]{1,2000})\s*\)")
+# Everything else in answers: HTML, entities, LaTeX, "!" and brackets (so no
+# image and no other link, reference, footnote or :directive[...]) and "@" (no
+# mailto: autolink) are shown as text.
+_ANSWER_SPECIAL = re.compile(r"([\\<>&$!\[\]@])")
 
 
 def md_escape(text: str, inline: bool = False) -> str:
@@ -34,21 +45,42 @@ def anchor_id(message_id: str, n: int) -> str:
     return f"src-{message_id}-{n}"
 
 
+def safe_url(url: str | None) -> str | None:
+    """``url`` as a Markdown link target if it is an absolute http(s) URL, else None
+    (``javascript:``, ``data:``, ``vbscript:``, relative and malformed URLs)."""
+    if not url:
+        return None
+    text = str(url).strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(text, safe=":/?#&=%+@,;~!*'-._")
+
+
 def answer_markdown(text: str, message_id: str, n_citations: int) -> str:
-    """A model's answer as Markdown: formatting kept, raw HTML and LaTeX shown as
-    text, and each valid ``[n]`` a link to its source entry below the answer."""
-    safe = str(text)
-    safe = re.sub(r"([\\<>&$])", r"\\\1", safe)  # no HTML, entities or LaTeX
-    safe = safe.replace("![", "!\\[")  # no images fetched from model output
-    safe = re.sub(r":([A-Za-z-]+)\[", r"\\:\1[", safe)  # no Streamlit colour directives
+    """A model's answer as Markdown: formatting kept; raw HTML, LaTeX, images and
+    every link but an http(s) ``[label](url)`` shown as text; each valid ``[n]``
+    a link to its source entry below the answer (``n_citations`` 0: none)."""
 
-    def link(match: re.Match) -> str:
-        n = int(match.group(1))
-        if 1 <= n <= n_citations:
-            return f"[\\[{n}\\]](#{anchor_id(message_id, n)})"
-        return match.group(0)
+    def plain(piece: str) -> str:
+        return _ANSWER_SPECIAL.sub(r"\\\1", piece)
 
-    return _MARKER.sub(link, safe)
+    def token(match: re.Match) -> str:
+        if match.group("n"):
+            n = int(match.group("n"))
+            return f"[\\[{n}\\]](#{anchor_id(message_id, n)})" if 1 <= n <= n_citations else plain(match.group(0))
+        url = safe_url(match.group("url"))
+        return f"[{plain(match.group('label'))}]({url})" if url else plain(match.group(0))
+
+    text = str(text)
+    out, last = [], 0
+    for match in _ANSWER_TOKEN.finditer(text):
+        out += [plain(text[last:match.start()]), token(match)]
+        last = match.end()
+    return "".join(out) + plain(text[last:])
 
 
 def normalize_space(text: str) -> str:
@@ -56,31 +88,49 @@ def normalize_space(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
 
 
-def highlighted_passage(passage: str, quote: str, context_chars: int = 180) -> tuple[str, bool]:
-    """The passage as escaped Markdown with ``quote`` highlighted, cut to the
-    quote and up to ``context_chars`` around it. Returns (markdown, found)."""
-    text = normalize_space(passage)
+def _find_quote(text: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` lies in ``text`` (both space-normalised); the model may have moved
+    punctuation, so a long enough quote is also tried without its ends."""
     q = normalize_space(quote)
-    start = text.find(q) if q else -1
-    if start < 0 and q:  # the model may have moved punctuation: try without the ends
+    if not q:
+        return None
+    start = text.find(q)
+    if start < 0:
         core = q.strip(" .!?…\"'“”‘’")
         start = text.find(core) if len(core) > 20 else -1
-        q = core if start >= 0 else q
-    if start < 0:
+        q = core
+    return (start, start + len(q)) if start >= 0 else None
+
+
+def highlighted_passage(passage: str, quotes: str | Sequence[str], context_chars: int = 180) -> tuple[str, bool]:
+    """The passage as escaped Markdown with each of ``quotes`` highlighted once, cut to the
+    quotes and up to ``context_chars`` around them. Returns (markdown, any quote found)."""
+    text = normalize_space(passage)
+    spans: list[tuple[int, int]] = []
+    for quote in [quotes] if isinstance(quotes, str) else quotes:
+        span = _find_quote(text, quote or "")
+        if span and not any(s < span[1] and span[0] < e for s, e in spans):  # each sentence once
+            spans.append(span)
+    if not spans:
         snippet = text if len(text) <= 2 * context_chars else text[: 2 * context_chars].rsplit(" ", 1)[0] + " …"
         return md_escape(snippet), False
-    end = start + len(q)
-    lo = max(0, start - context_chars)
-    hi = min(len(text), end + context_chars)
+    spans.sort()
+    first, last = spans[0][0], spans[-1][1]
+    lo = max(0, first - context_chars)
+    hi = min(len(text), last + context_chars)
     if lo > 0:
         lo = text.find(" ", lo) + 1 or lo
     if hi < len(text):
-        cut = text.rfind(" ", end, hi)
-        hi = cut if cut > end else hi
-    before = ("… " if lo > 0 else "") + text[lo:start]
-    after = text[end:hi] + (" …" if hi < len(text) else "")
-    marked = f":orange-background[{md_escape(text[start:end], inline=True)}]"
-    return f"{md_escape(before, inline=True)}{marked}{md_escape(after, inline=True)}", True
+        cut = text.rfind(" ", last, hi)
+        hi = cut if cut > last else hi
+    parts = ["… " if lo > 0 else ""]
+    pos = lo
+    for start, end in spans:
+        parts.append(md_escape(text[pos:start], inline=True))
+        parts.append(f":orange-background[{md_escape(text[start:end], inline=True)}]")
+        pos = end
+    parts.append(md_escape(text[pos:hi] + (" …" if hi < len(text) else ""), inline=True))
+    return "".join(parts), True
 
 
 def format_date(value: str | None) -> str | None:

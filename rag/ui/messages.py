@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.ui.backends import backend_label
-from rag.ui.markdown_text import format_date, normalize_space
+from rag.ui.markdown_text import answer_markdown, format_date, md_escape, normalize_space, safe_url
 
 _TITLE_TAIL = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
 
@@ -55,23 +55,10 @@ def history_for_answerer(messages: Sequence[dict]) -> list[dict]:
 
 
 def answer_record(answer: Any, message_id: str) -> dict:
-    """An assistant message (JSON-ready) from a :class:`rag.answer.pipeline.Answer`."""
-    passages = {p.id: p for p in answer.passages}
-    citations = []
-    for c in answer.citations:
-        passage = passages.get(c.passage_id)
-        citations.append({
-            "n": c.n, "passage_id": c.passage_id, "article_id": c.article_id, "title": c.title,
-            "source": c.source, "published_at": c.published_at, "url": c.url, "quote": c.quote,
-            "supported": bool(c.supported), "passage": passage.text if passage else c.quote,
-        })
-    return {
-        "role": "assistant", "id": message_id, "content": answer.text, "citations": citations,
-        "refused": bool(answer.refused), "backend": answer.backend, "model": answer.model,
-        "timings": dict(answer.timings), "dropped_citations": answer.dropped_citations,
-        "unsupported_citations": answer.unsupported_citations,
-        "standalone_question": answer.standalone_question,
-    }
+    """An assistant message (JSON-ready): the library's :meth:`Answer.to_dict`, with the
+    answer text under ``content`` like every chat message."""
+    data = answer.to_dict()
+    return {"role": "assistant", "id": message_id, "content": data.pop("answer"), **data}
 
 
 def error_record(message_id: str, text: str) -> dict:
@@ -89,29 +76,39 @@ def error_record(message_id: str, text: str) -> dict:
 
 
 def conversation_markdown(messages: Sequence[dict], title: str = "Conversation") -> str:
-    """The conversation as a Markdown document with each answer's sources."""
-    lines = [f"# {title}", ""]
+    """The conversation as a Markdown document with each answer's sources.
+
+    Other viewers will render this file, so it is held to the page's rules:
+    questions, titles, quotes and errors are escaped text, answers go through
+    :func:`answer_markdown` (no raw HTML, images or non-http(s) links; the
+    ``[n]`` markers are plain text), and a source's URL is a link only when
+    :func:`safe_url` accepts it.
+    """
+    lines = [f"# {md_escape(title, inline=True)}", ""]
     for message in messages:
         role = message.get("role")
         if role == "user":
-            lines += [f"## Q: {message.get('content', '').strip()}", ""]
+            lines += [f"## Q: {md_escape(str(message.get('content', '')).strip(), inline=True)}", ""]
             continue
         if message.get("error"):
-            lines += [f"> Error: {message.get('content', '')}", ""]
+            lines += [f"> Error: {md_escape(str(message.get('content', '')), inline=True)}", ""]
             continue
-        lines += [str(message.get("content", "")).strip(), ""]
-        lines += [f"*Answered by {backend_label(message)}*", ""]
+        lines += [answer_markdown(str(message.get("content", "")).strip(), "", 0), ""]
+        lines += [f"*Answered by {md_escape(backend_label(message), inline=True)}*", ""]
         if message.get("citations"):
             lines += ["**Sources**", ""]
             for c in message["citations"]:
                 meta = " · ".join(x for x in (c.get("source"), format_date(c.get("published_at"))) if x)
-                head = f"{c['n']}. {c.get('title') or 'Untitled'}"
+                head = f"{int(c['n'])}. {md_escape(c.get('title') or 'Untitled', inline=True)}"
                 if meta:
-                    head += f" ({meta})"
-                if c.get("url"):
-                    head += f" <{c['url']}>"
+                    head += f" ({md_escape(meta, inline=True)})"
+                url = safe_url(c.get("url"))
+                if url:
+                    head += f" <{url}>"
+                elif c.get("url"):
+                    head += f" ({md_escape(str(c['url']), inline=True)})"
                 lines.append(head)
                 if c.get("quote"):
-                    lines.append(f"   > {normalize_space(c['quote'])}")
+                    lines.append(f"   > {md_escape(normalize_space(c['quote']), inline=True)}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

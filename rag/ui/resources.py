@@ -2,18 +2,17 @@
 
 The background builds of an index folder, the embedder, the opened index (one
 per published version) and the chat models live in ``st.cache_resource``,
-keyed by the settings that make them; :func:`session_chat_model` hands a
-session with its own API key a private model instead.
+keyed by the settings that make them (never by a key: ``api_key`` is left
+out of every dump); :func:`session_chat_model` hands a session with its own
+API key a private model instead.
 """
 
 from __future__ import annotations
 
 import streamlit as st
-from pydantic import SecretStr
 
 from rag.config import EmbeddingSettings, LLMSettings, Settings
 from rag.errors import IndexMissingError, RagError
-from rag.ui.backends import session_key_env
 from rag.ui.build_jobs import IndexJobs
 
 ss = st.session_state
@@ -53,18 +52,17 @@ def cached_chat_model(llm_json: str):
 
 
 def session_chat_model(settings: Settings):
-    """The chat model for this session; a typed API key makes a private one."""
-    key: SecretStr | None = ss.get("_api_key")
-    fingerprint = settings.llm.model_dump_json()
-    if key is None or settings.llm.backend != "openai":
+    """The chat model for this session; a session API key (``settings.llm.api_key``)
+    makes a private one, kept in this session only."""
+    fingerprint = settings.llm.model_dump_json()  # without the key
+    if settings.llm.api_key is None:
         return cached_chat_model(fingerprint)
     held = ss.get("_keyed_model")
     if held and held[0] == fingerprint:
         return held[1]
     from rag.llm.registry import make_chat_model
 
-    with session_key_env(key.get_secret_value()) as env_name:
-        model = make_chat_model(settings.llm.model_copy(update={"api_key_env": env_name}))
+    model = make_chat_model(settings.llm)
     ss._keyed_model = (fingerprint, model)
     return model
 
@@ -72,11 +70,11 @@ def session_chat_model(settings: Settings):
 def open_current_index(settings: Settings):
     """(opened index, None) or (None, message); the message is "missing" when
     no index has been built yet."""
-    from rag.index.store import IndexStore
+    from rag.index.stores import make_store
 
     try:
-        version = IndexStore(settings.index_dir).current_folder().name
-        scope = settings.model_dump(include={"index_dir", "embedding", "retrieval", "chunking"})
+        version = make_store(settings).published_version()
+        scope = settings.model_dump(include={"index_dir", "embedding", "store", "retrieval", "chunking"})
         return cached_index(version, Settings.model_validate(scope).model_dump_json()), None
     except IndexMissingError:
         return None, "missing"

@@ -2,7 +2,8 @@
 
 Settings come from ``rag.toml`` and ``RAG_*`` variables like the CLI's; the
 sidebar's widgets (chat backend, server URL, model, passages) override them
-for one browser session only.
+for one browser session only. Without the operator controls (``admin``
+false) the chat backend is the configured one whatever the session holds.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rag.config import Settings
-from rag.ui.backends import BACKENDS, backend_choice, llm_overrides, settings_with
+from rag.ui.backends import BACKENDS, backend_choice, session_llm, settings_with
 from rag.ui.build_jobs import IndexJobs
 
 ss = st.session_state
@@ -31,9 +32,16 @@ def init_session(base: Settings) -> None:
             ss[key] = ss[key]
 
 
-def effective_settings(base: Settings, jobs: IndexJobs) -> Settings:
+MAX_PASSAGES = 12  # the sidebar slider's top
+
+
+def effective_settings(base: Settings, jobs: IndexJobs, admin: bool) -> Settings:
     """This session's settings: configured ones plus the sidebar's choices."""
-    llm = llm_overrides(ss.llm_choice, ss.get("llm_base_url"), ss.get(f"llm_model_{ss.llm_choice}"))
-    embedding = jobs.embedding or base.embedding.model_dump()
-    return settings_with(base, llm=llm, answer={"passages": int(ss.get("k", base.answer.passages))},
-                         embedding=embedding)
+    llm = base.llm
+    if admin:
+        choice = ss.llm_choice
+        llm = session_llm(base.llm, choice, ss.get("llm_base_url"), ss.get(f"llm_model_{choice}"),
+                          ss.get("_api_key"), ss.get("_api_key_url"))
+    passages = min(max(int(ss.get("k", base.answer.passages)), 1), MAX_PASSAGES)
+    return settings_with(base, llm=llm, answer={"passages": passages},
+                         embedding=jobs.embedding or base.embedding)
