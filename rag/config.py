@@ -29,6 +29,11 @@ class EmbeddingSettings(BaseModel):
     # sentence-transformers: a local model folder, None for the packaged
     # all-MiniLM-L6-v2. openai: the server's model name (required there).
     model: str | None = None
+    # sentence-transformers: what runs the model. "torch" (PyTorch), "onnx"
+    # (ONNX Runtime, fp32) or "onnx-int8" (ONNX Runtime, int8 weights); the
+    # onnx ones export the model once into cache_dir. Part of the index's
+    # embedder id: changing it needs `rag index build --full`.
+    runtime: str = "torch"
     base_url: str | None = None
     # Keys: see LLMSettings (the same rule, rag.openai_api.server_key).
     api_key_env: str | None = None
