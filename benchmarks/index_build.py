@@ -62,7 +62,10 @@ def main() -> None:
         texts = [p.full_text for a in articles for p in chunker.chunk(a)]
         assert len(texts) == report.passages
         started = time.perf_counter()
-        embedder.model.encode(texts, batch_size=settings.embedding.batch_size, normalize_embeddings=True)
+        if settings.embedding.runtime == "torch":
+            embedder.model.encode(texts, batch_size=settings.embedding.batch_size, normalize_embeddings=True)
+        else:  # the ONNX runtimes: the embedder's own batched call is the plain model
+            plain_embed(texts)
         encode_seconds = time.perf_counter() - started
 
         started = time.perf_counter()

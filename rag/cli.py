@@ -12,6 +12,7 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
+from rag.cli_output import emit_json, terminal_progress
 
 app = typer.Typer(help="Cited answers over a collection of news articles.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -39,34 +40,6 @@ def settings_for(index: Optional[Path] = None, **overrides) -> Settings:
     except Exception as exc:  # pydantic's ValidationError names the bad field
         fail(f"invalid settings: {exc}")
         raise  # unreachable
-
-
-def emit_json(value) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
-def terminal_progress(enabled: bool):
-    """A rich progress bar on a terminal, or None."""
-    if not enabled or not sys.stderr.isatty():
-        return None, None
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), transient=True)
-    tasks: dict[str, int] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=max(total, 1))
-        bar.update(tasks[stage], completed=done, total=max(total, 1))
-
-    return bar, update
 
 
 @index_app.command("build")
@@ -380,11 +353,22 @@ def eval_answers(
         fail(f"{queries}: not MultiHop-RAG queries ({exc})")
     overall = result["overall"]
     if as_json:
-        emit_json(overall)
+        emit_json({**overall, "by_type": result["by_type"]})
         return
+    typer.echo(f"{'type':>12} {'n':>4} {'strict':>7} {'refused':>8} {'cite':>6} {'unsupp':>7} {'tokens':>7} {'s/q':>6}")
+    for name, m in [*result["by_type"].items(), ("all", overall)]:
+        refused = m["null_refusal_rate"] if name == "null" else m["false_refusal_rate"]
+        typer.echo(f"{name:>12} {m['n']:>4} {_num(m['strict_accuracy']):>7} {_num(refused):>8} "
+                   f"{_num(m['cited_when_answered']):>6} {_num(m['unsupported_share']):>7} "
+                   f"{_num(m['mean_prompt_tokens'], 0):>7} {_num(m['mean_seconds'], 1):>6}")
+    typer.echo("(refused: share of null questions refused on the null row, of real questions elsewhere)")
     for key, value in overall.items():
         shown = "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else value
         typer.echo(f"{key:>24}: {shown}")
+
+
+def _num(value, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 @app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

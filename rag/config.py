@@ -29,6 +29,11 @@ class EmbeddingSettings(BaseModel):
     # sentence-transformers: a local model folder, None for the packaged
     # all-MiniLM-L6-v2. openai: the server's model name (required there).
     model: str | None = None
+    # sentence-transformers: what runs the model. "torch" (PyTorch), "onnx"
+    # (ONNX Runtime, fp32) or "onnx-int8" (ONNX Runtime, int8 weights); the
+    # onnx ones export the model once into cache_dir. Part of the index's
+    # embedder id: changing it needs `rag index build --full`.
+    runtime: str = "torch"
     base_url: str | None = None
     # Keys: see LLMSettings (the same rule, rag.openai_api.server_key).
     api_key_env: str | None = None
@@ -115,16 +120,34 @@ class LLMSettings(BaseModel):
     temperature: float = 0.1
     max_answer_tokens: int = 400
     context_tokens: int = 4096
+    # llama.cpp: threads for reading the prompt and writing the answer (None:
+    # every core), and prompt tokens read per batch.
     threads: int | None = None
+    batch_tokens: int = 512
     # llama-cpp: a stream that has not asked for its next piece for this long
     # (its reader went away without closing it) gives the model to the next answer.
     idle_stream_seconds: float = 10.0
 
 
 class AnswerSettings(BaseModel):
-    """The answer pipeline."""
+    """The answer pipeline (docs/answers.md has the measurements behind the defaults)."""
 
     passages: int = 6
+    # Extra passages retrieved for each publisher and each day the question names.
+    per_hint_passages: int = 2
+    # "sentences": each article's evidence sentences (and neighbours) within
+    # context_tokens; "passages": the whole retrieved passages.
+    context: str = "sentences"
+    context_tokens: int = 400
+    max_sources: int = 6
+    # Evidence sentences: BM25 (scaled to the best sentence) plus this weight
+    # times the embedder's cosine; sentences below min_relative of the best are left out.
+    sentence_dense_weight: float = 0.0
+    sentence_min_relative: float = 0.0
+    # Refuse, without a model call, questions about names no indexed passage mentions.
+    check_names: bool = True
+    # Ask the model first, in a short call, whether the sources answer the question.
+    check_evidence: bool = False
     min_relevance: float = 0.0
     rewrite_followups: bool = True
     # Follow-up rewriting: how much of the conversation the model is shown,

@@ -61,6 +61,7 @@ class Passage:
     author: str | None = None
     score: float = 0.0
     extra: dict = field(default_factory=dict)
+    path: str | None = None  # the article's file, when it was loaded from one
 
     @property
     def full_text(self) -> str:

@@ -41,8 +41,6 @@ FAILURES = [
             ("The answer was cut off", "Try again"), 1),
     Failure("empty-reply", lambda chat, emb: chat.script_empty_reply(),
             ("returned an empty reply", "try another model"), 1),
-    Failure("bare-citation-marker", lambda chat, emb: chat.script_reply("[1]"),
-            ("replied with no answer text", "Rephrase the question"), 1),
     Failure("embedding-wrong-dimension", lambda chat, emb: emb.script_wrong_dim(17),
             ("17-dimensional vectors but this index uses 32", "rebuild"), 0),
     Failure("embedding-http-503", lambda chat, emb: emb.script_error(503, endpoint="embeddings", times=_TRIES),

@@ -11,13 +11,15 @@ from typer.testing import CliRunner
 
 from rag.answer.citations import parse_markers
 from rag.answer.pipeline import (
+    FALLBACK_INTRO,
+    NOT_COVERED,
     Answer,
     Answerer,
     is_refusal,
     keyword_rewrite,
     looks_like_followup,
 )
-from rag.answer.prompts import SYSTEM_PROMPT, answer_messages, estimate_tokens
+from rag.answer.prompts import SYSTEM_PROMPT, estimate_tokens
 from rag.config import Settings
 from rag.eval.answers import (
     evaluate_answers,
@@ -66,6 +68,7 @@ The Eiffel Tower was finished in 1889 for the World's Fair and remains the city'
 }
 
 VICTORY_Q = "What does Ukraine's victory plan ask the West for?"
+TWO_Q = "What does Ukraine's victory plan ask for, and why did stock markets in Tokyo fall?"
 OFF_TOPIC_Q = "Xylophone quokka marmalade zeppelin?"
 
 
@@ -100,6 +103,7 @@ def answerer(index_settings, opened, server):
     settings = index_settings.model_copy(deep=True)
     settings.llm = settings.llm.model_copy(update={"backend": "openai", "base_url": server.base_url,
                                                    "model": "fake-chat", "max_retries": 0, "timeout": 5.0})
+    settings.answer.check_evidence = False  # tested on its own below
     return Answerer(settings, opened_index=opened, chat_model=make_chat_model(settings.llm))
 
 
@@ -113,32 +117,55 @@ def answer_of(items) -> Answer:
 
 
 def test_markers_dropped_renumbered_and_mapped(answerer, server):
-    server.script_reply("Ukraine wants permission to strike deep inside Russia [2]. "
-                        "It also wants an invitation to join NATO [1][9].")
-    items = list(answerer.stream(VICTORY_Q))
+    plan = answerer.plan(TWO_Q)
+    assert [s.title for s in plan.sources] == ["Ukraine presents its victory plan",
+                                               "Tokyo stocks slide after central bank decision"]
+    server.script_reply("Stock markets in Tokyo fell sharply after the Bank of Japan raised interest rates [2]. "
+                        "The plan asks for an invitation to join NATO [1][9].")
+    items = list(answerer.stream(TWO_Q))
     answer = answer_of(items)
     assert "".join(items[:-1]) == answer.raw_text  # the raw text is what streamed
     assert answer.dropped_citations == 1 and not answer.refused
-    assert answer.text == ("Ukraine wants permission to strike deep inside Russia [1]. "
-                           "It also wants an invitation to join NATO [2].")
+    assert answer.text == ("Stock markets in Tokyo fell sharply after the Bank of Japan raised interest rates [1]. "
+                           "The plan asks for an invitation to join NATO [2].")
     assert [c.passage_id for c in answer.citations] == [answer.passages[1].id, answer.passages[0].id]
+    assert all(c.supported for c in answer.citations) and answer.repairs["fallback"] == 0
     assert {n for m in parse_markers(answer.text) for n in m.numbers} <= {c.n for c in answer.citations}
     timings = answer.timings
     assert 0 <= timings["retrieval_ms"] <= timings["first_token_ms"] <= timings["total_ms"]
-    # The model saw the numbered passages with title, source and date.
+    # The model saw one numbered source per article with title, source and date.
     (request,) = server.chat_requests()
     system, user = request.body["messages"]
     assert system["content"] == SYSTEM_PROMPT
-    assert user["content"].count("\n[") >= 1 and "[1] " in user["content"]
-    label = f"[1] {answer.passages[0].title} — {answer.passages[0].source}"
-    assert label in user["content"] and f"Question: {VICTORY_Q}" in user["content"]
+    label = f"[1] {answer.passages[0].title} — {answer.passages[0].source}, October 16, 2024"
+    assert label in user["content"] and f"Question: {TWO_Q}" in user["content"]
+    assert answer.prompt_tokens == sum(estimate_tokens(m["content"]) for m in request.body["messages"])
 
 
 def test_unsupported_citation_is_flagged(answerer, server):
+    server.script_reply("The plan asks for permission to strike targets deep inside Russia [1]. "
+                        "It was drafted by astronauts on the Moon in 1850 [1].")
+    answer = answerer.answer(VICTORY_Q)
+    assert answer.unsupported_citations == 1 and answer.repairs["fallback"] == 0
+    assert answer.citations[0].supported is False
+    assert [c.supported for c in answer.citations[0].claims] == [True, False]
+
+
+def test_answer_nothing_supports_is_replaced_by_quotes(answerer, server):
     server.script_reply("The plan was drafted by astronauts on the Moon in 1850 [1].")
     answer = answerer.answer(VICTORY_Q)
-    assert answer.unsupported_citations == 1
-    assert answer.citations[0].supported is False
+    assert answer.repairs["fallback"] == 1 and not answer.refused
+    assert answer.text.startswith(FALLBACK_INTRO) and "Moon" not in answer.text
+    assert answer.citations and all(c.supported for c in answer.citations)
+    assert "Moon" in answer.raw_text  # what the model said is kept for inspection
+
+
+def test_uncited_sentence_is_cited_in_code(answerer, server):
+    server.script_reply("Yes. Stock markets in Tokyo fell sharply after the Bank of Japan raised interest rates.")
+    answer = answerer.answer(TWO_Q)
+    assert answer.repairs["cited"] == 1 and answer.unsupported_citations == 0
+    assert answer.text.endswith("raised interest rates [1].")
+    assert answer.citations[0].title.startswith("Tokyo stocks")
 
 
 def test_first_question_is_not_rewritten(answerer, server):
@@ -176,7 +203,7 @@ def test_refusal_without_calling_the_model(answerer, server):
     answer = answer_of(items)
     assert answer.refused and answer.refusal_reason == "no_evidence"
     assert answer.citations == [] and answer.passages == []
-    assert server.chat_requests() == []
+    assert server.chat_requests() == [] and answer.prompt_tokens is None
     assert answer.relevance["coverage"] == 0.0
     assert items[0] == answer.text
 
@@ -197,14 +224,47 @@ def test_model_saying_it_cannot_answer_is_a_refusal(answerer, server):
     assert answer.citations  # what it did cite is still checked and shown
 
 
-def test_reply_of_bare_markers_is_an_error_not_a_refusal(answerer, server):
-    from rag.errors import BackendError
-
+def test_reply_of_bare_markers_falls_back_to_quotes(answerer, server):
     server.script_reply("[1]")
-    with pytest.raises(BackendError, match="no answer text"):
-        answerer.answer(VICTORY_Q)
-    server.script_reply("The plan asks for long-range weapons [1].")
-    assert not answerer.answer(VICTORY_Q).refused  # the next question works
+    answer = answerer.answer(VICTORY_Q)  # no error shown: the sources can answer
+    assert answer.repairs["fallback"] == 1 and not answer.refused
+    assert answer.text.startswith(FALLBACK_INTRO)
+    assert "Ukraine's victory plan asks the West for permission to strike targets" in answer.text
+    assert answer.citations and all(c.supported for c in answer.citations)
+
+
+def test_evidence_check_no_refuses_before_answering(answerer, server):
+    answerer.settings.answer.check_evidence = True
+    server.script_reply("No.")
+    answer = answerer.answer(VICTORY_Q)
+    assert answer.refused and answer.refusal_reason == "check" and answer.text == NOT_COVERED
+    (check,) = server.chat_requests()  # the answer itself was never asked for
+    assert check.body["max_tokens"] == 3
+    server.clear()
+    server.script_reply("Yes", "It asks for permission to strike targets deep inside Russia [1].")
+    answer = answerer.answer(VICTORY_Q)
+    assert not answer.refused and answer.citations[0].supported
+    check, reply = server.chat_requests()
+    # The same prompt up to the question: a model that caches its prompt reads the sources once.
+    ask, asked = check.body["messages"][-1]["content"], reply.body["messages"][-1]["content"]
+    shared = ask[: ask.index(VICTORY_Q) + len(VICTORY_Q)]
+    assert asked.startswith(shared) and ask != asked
+    assert check.body["messages"][0] == reply.body["messages"][0]
+
+
+def test_question_about_an_unindexed_publisher_is_refused_without_the_model(answerer, server):
+    answer = answerer.answer("What did Bloomberg report about Ukraine's victory plan?")
+    assert answer.refused and answer.refusal_reason == "unknown_outlet"
+    assert "No indexed article is from Bloomberg" in answer.text and server.chat_requests() == []
+    server.script_reply("It asks for an invitation to join NATO [1].")
+    ok = answerer.answer("What did Wire Service report about Ukraine's victory plan?")
+    assert not ok.refused and ok.passages[0].source == "Wire Service"
+
+
+def test_question_about_an_unindexed_name_is_refused_without_the_model(answerer, server):
+    answer = answerer.answer("What does the victory plan say about Surin Kimura?")
+    assert answer.refused and answer.refusal_reason == "unknown_name"
+    assert answer.text.endswith("No indexed article mentions Surin Kimura.") and server.chat_requests() == []
 
 
 def test_backend_error_propagates(answerer, server):
@@ -240,20 +300,21 @@ def test_is_refusal():
     assert not is_refusal("Yes. The plan asks for weapons [1]; it does not mention money.")
 
 
-def test_prompt_trims_passages_to_the_context(opened):
-    passages = opened.retriever.search(VICTORY_Q, 6)
-    messages, given = answer_messages(VICTORY_Q, passages, context_tokens=4096, answer_tokens=400)
-    assert len(given) == len(passages)
-    # A context with room for the prompt and about three quarters of the first passage.
-    empty, _ = answer_messages(VICTORY_Q, [], context_tokens=4096, answer_tokens=100)
-    fixed = sum(estimate_tokens(m["content"]) for m in empty) + 16
-    context = fixed + 100 + estimate_tokens(passages[0].text) * 3 // 4 + 10
-    small, few = answer_messages(VICTORY_Q, passages, context_tokens=context, answer_tokens=100)
-    assert len(few) == 1 < len(passages) and "[2]" not in small[-1]["content"]
-    assert sum(estimate_tokens(m["content"]) for m in small) + 100 <= context
-    # The passage that fits only in part is cut after a whole sentence.
-    assert passages[0].text.startswith(few[0].text) and len(few[0].text) < len(passages[0].text)
-    assert few[0].text.endswith(".")
+def test_context_budget_and_whole_passages(answerer):
+    answerer.settings.answer.context_tokens = 40  # room for one sentence
+    try:
+        small = answerer.plan(VICTORY_Q).sources
+    finally:
+        answerer.settings.answer.context_tokens = 400
+    assert len(small) == 1 and len(small[0].sentences) == 1
+    assert sum(estimate_tokens(s) + 1 for s in small[0].sentences) <= 40
+    answerer.settings.answer.context = "passages"
+    try:
+        whole = answerer.plan(VICTORY_Q).sources
+    finally:
+        answerer.settings.answer.context = "sentences"
+    kyiv = next(s for s in whole if s.title.startswith("Ukraine"))
+    assert kyiv.text == " ".join(kyiv.sentences) and "Moscow dismissed" in kyiv.text
 
 
 # -- other backends -------------------------------------------------------------------------
@@ -304,10 +365,11 @@ def test_ask_json_shape(index_settings, server, monkeypatch):
     from rag.cli import app
 
     server.clear()
-    server.script_reply("It asks for long-range weapons [1] and NATO membership [3][8].")
+    server.script_reply("It asks for an invitation to join NATO [1]. Tokyo stocks fell after a rate rise [2][8].")
     monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "hashing")
     monkeypatch.setenv("RAG_LLM__BACKEND", "llama-cpp")  # the flags win over the environment
-    result = CliRunner().invoke(app, ["ask", VICTORY_Q, "--index", str(index_settings.index_dir), "--llm", "openai",
+    monkeypatch.setenv("RAG_ANSWER__CHECK_EVIDENCE", "false")
+    result = CliRunner().invoke(app, ["ask", TWO_Q, "--index", str(index_settings.index_dir), "--llm", "openai",
                                       "--base-url", server.base_url, "--model", "fake-chat", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -315,10 +377,12 @@ def test_ask_json_shape(index_settings, server, monkeypatch):
                 "backend", "model", "timings"):
         assert key in data
     assert data["backend"] == "openai" and data["model"] == "fake-chat" and data["dropped_citations"] == 1
+    assert data["prompt_tokens"] > 0 and set(data["repairs"]) == {"cited", "recited", "uncited", "fallback"}
     assert set(data["timings"]) >= {"retrieval_ms", "first_token_ms", "total_ms"}
     for citation in data["citations"]:
         assert set(citation) >= {"n", "passage_id", "article_id", "title", "source", "published_at", "url",
-                                 "quote", "supported"}
+                                 "quote", "quotes", "supported", "file", "text"}
+        assert citation["file"].endswith(".md") and citation["quote"] in citation["text"]
     assert [c["n"] for c in data["citations"]] == [1, 2]
     assert data["passages"][0]["n"] == 1 and "text" in data["passages"][0]
 
@@ -383,7 +447,20 @@ def test_evaluate_answers_extractive(tmp_path):
     assert overall["n"] == 2 and overall["n_null"] == 1
     assert overall["null_refusal_rate"] == 1.0 and overall["false_refusal_rate"] == 0.0
     assert overall["citation_validity"] == 1.0 and overall["evidence_cited"] == 1.0
-    assert overall["accuracy"] == 1.0
+    assert overall["accuracy"] == 1.0 and overall["invalid_markers"] == 0
+    assert set(result["by_type"]) == {"inference", "null"} and result["by_type"]["null"]["n"] == 1
+    assert overall["mean_seconds"] > 0 and overall["mean_prompt_tokens"] > 0  # one question reached the model
+    assert [r["refusal_reason"] for r in result["records"]] == [None, "no_evidence"]
+
+    from rag.cli import app
+
+    out = CliRunner().invoke(app, ["eval", "answers", "--corpus", str(tmp_path / "corpus.json"), "--queries",
+                                   str(tmp_path / "queries.json"), "--index", str(tmp_path / "index"),
+                                   "--llm", "extractive"], env={"RAG_EMBEDDING__BACKEND": "hashing"})
+    assert out.exit_code == 0, out.output
+    rows = {line.split()[0]: line.split() for line in out.stdout.splitlines() if line.strip()}
+    assert rows["inference"][1] == "1" and rows["null"][3] == "1.000" and rows["all"][1] == "2"
+    assert "mean_prompt_tokens" in out.stdout and "mean_seconds" in out.stdout
 
 
 def test_chat_keeps_history_for_followups(index_settings, monkeypatch):

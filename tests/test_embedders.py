@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rag.config import EmbeddingSettings
-from rag.embed.registry import EMBEDDERS, make_embedder
+from rag.embed.registry import EMBEDDERS, RUNTIMES, make_embedder
 from rag.errors import ConfigError, EmbedderError
 from rag.ingest.chunking import Chunker
 from rag.ingest.sentences import sentence_spans
@@ -20,11 +20,17 @@ def openai_server():
         yield server
 
 
-@pytest.fixture(params=sorted(EMBEDDERS))
+# Every backend, and the sentence-transformers backend on every runtime.
+CASES = [b for b in sorted(EMBEDDERS) if b != "sentence-transformers"] + [
+    f"sentence-transformers:{runtime}" for runtime in sorted(RUNTIMES)]
+
+
+@pytest.fixture(scope="module", params=CASES)
 def embedder(request, openai_server):
-    if request.param == "openai":
+    backend, _, runtime = request.param.partition(":")
+    if backend == "openai":
         return make_embedder(EmbeddingSettings(backend="openai", model="fake-embed", base_url=openai_server.base_url))
-    return make_embedder(EmbeddingSettings(backend=request.param))
+    return make_embedder(EmbeddingSettings(backend=backend, runtime=runtime or "torch"))
 
 
 TEXTS = [
@@ -57,6 +63,14 @@ def test_contract_identity_and_tokens(embedder):
     assert len(embedder.token_spans(TEXTS[0])) == counts[0]
 
 
+@pytest.mark.parametrize("runtime", sorted(RUNTIMES))
+def test_sentence_transformer_window_excludes_special_tokens(runtime):
+    embedder = make_embedder(EmbeddingSettings(runtime=runtime))
+    suffix = "" if runtime == "torch" else f"+{runtime}"
+    assert embedder.model_id == f"sentence-transformers/all-MiniLM-L6-v2{suffix}"
+    assert (embedder.dim, embedder.max_tokens) == (384, 254)
+
+
 # Long non-Latin articles: many sentences, then one sentence far longer than any
 # window (no sentence end), which the chunker must cut at token boundaries.
 NON_LATIN = {
@@ -84,12 +98,6 @@ def test_contract_non_latin_article_is_cut_within_the_window(embedder, language)
         assert any(s <= start < e for s, e in covered) and any(s < end <= e for s, e in covered)
     vectors = embedder.embed([p.full_text for p in passages[:3]])
     assert vectors.shape == (min(3, len(passages)), embedder.dim) and np.isfinite(vectors).all()
-
-
-def test_sentence_transformer_window_excludes_special_tokens():
-    embedder = make_embedder(EmbeddingSettings())
-    assert embedder.model_id == "sentence-transformers/all-MiniLM-L6-v2"
-    assert (embedder.dim, embedder.max_tokens) == (384, 254)
 
 
 def test_unknown_backend_lists_choices():

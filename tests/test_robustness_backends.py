@@ -10,6 +10,7 @@ side of the same failures (tests/backend_failures.py) is in tests/test_ui_failur
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -101,6 +102,17 @@ def test_ask_429_with_retry_after_is_retried_and_answers(servers, env):
     assert result.exit_code == 0, result.output
     assert '"answer": "The plan asks for long-range weapons [1]."' in result.stdout
     assert len(chat.chat_requests()) == 2
+
+
+def test_ask_reply_of_bare_markers_is_answered_from_the_sources(servers, env):
+    chat, _ = servers
+    chat.clear()
+    chat.script_reply("[1]")  # says nothing: the sources' best sentences answer instead, no error
+    result = ask(env, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["repairs"]["fallback"] == 1 and not data["refused"]
+    assert "long-range weapons" in data["answer"] and data["citations"][0]["supported"]
 
 
 @pytest.mark.parametrize("which", ["chat", "embeddings"])

@@ -200,3 +200,34 @@ def test_near_duplicates_do_not_crowd_the_top(settings, articles_dir):
     build_index(settings)
     top = open_index(settings).retriever.search("council budget harbour", 3)
     assert sum(1 for p in top if p.url.startswith("https://example.org/dup")) == 1
+
+
+def test_build_hands_the_embedder_build_batch_size_passages_per_call(settings, articles_dir):
+    for i in range(4):
+        write_article(articles_dir, f"more{i}.md", f"Story {i}", f"Paragraph about topic {i}. " * 3,
+                      url=f"https://example.org/more{i}")
+    calls: list[int] = []
+
+    class Counting(RecordingEmbedder):
+        def embed(self, texts):
+            calls.append(len(texts))
+            return super().embed(texts)
+
+    small = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"build_batch_size": 2})})
+    report = build_index(small, embedder=Counting())
+    assert sum(calls) == report.embedded_passages >= 7
+    assert max(calls) == 2 and len(calls) == -(-report.embedded_passages // 2)
+
+
+def test_diversify_window_is_a_setting(settings, articles_dir):
+    body = "The council approved the new budget for the harbour district after a long debate."
+    for i in range(4):
+        write_article(articles_dir, f"dup{i}.md", "Council approves budget", body, source="Coast Herald",
+                      url=f"https://example.org/dup{i}")
+    build_index(settings)
+    wide = open_index(settings).retriever.search("council budget harbour", 3)
+    narrow_settings = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
+        update={"diversify_window_per_result": 1, "diversify_window_min": 3})})
+    narrow = open_index(narrow_settings).retriever.search("council budget harbour", 3)
+    # The 3 best candidates are the identical passages: a window of 3 leaves one of them.
+    assert len(wide) == 3 and len(narrow) == 1

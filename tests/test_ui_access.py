@@ -112,7 +112,7 @@ def test_a_typed_session_key_goes_only_to_the_url_it_was_typed_for(env, monkeypa
         assert "API key set for this session only" in texts(at)
         at = ask(at, QUESTION)
         no_exceptions(at)
-        assert "Scripted answer with a key" in texts(at)
+        assert keyed.chat_requests(), "the keyed server answered"
         assert set(keyed.authorizations()) == {f"Bearer {SESSION_KEY}"}
 
         # Another URL: the key is forgotten and not sent there.
@@ -120,7 +120,7 @@ def test_a_typed_session_key_goes_only_to_the_url_it_was_typed_for(env, monkeypa
         told = "The API key was forgotten" in texts(at)
         at = ask(at, "How much will the harbour bridge repairs cost?")
         no_exceptions(at)
-        assert "Answer from the other server" in texts(at)
+        assert other.chat_requests(), "the other server answered"
         assert other.authorizations() == [None] * len(other.requests) and other.requests
         assert set(keyed.authorizations()) == {f"Bearer {SESSION_KEY}"}
         assert told, "the page says the key was forgotten"

@@ -13,7 +13,8 @@ model has answered, :func:`process_citations`
    supports it (:func:`support_score`), and flags the citation when not.
 
 Support is lexical and measurable: the share of the claim's content words
-(stemmed, stop words and reporting verbs removed) found in the cited passage
+(:func:`rag.index.words.content_terms`: stemmed, stop words and reporting
+verbs removed) found in the cited passage
 (its header included), and every number in the claim must appear in the
 passage. A claim citing several passages at once is judged against their
 union, and each of them must carry part of it.
@@ -39,10 +40,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-from rag.index.lexical import tokenize
+from rag.index.words import content_terms
 from rag.ingest.sentences import sentence_spans
+
+__all__ = ["content_terms"]  # re-exported: the support check's notion of content
 
 SUPPORT_THRESHOLD = 0.5
 """Minimum share of a claim's content words found in the cited passage(s)."""
@@ -57,16 +58,6 @@ _NUMBER = re.compile(r"\d+")
 _RANGE = re.compile(r"(\d+)\s*[-–—]\s*(\d+)")
 _MAX_RANGE = 20  # "[1-500]" is not a range of citations; keep its ends only
 _DIGITS = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
-# Function words (bm25s' 179-word English list; the lexical index's own list
-# is the 33-word Lucene one) and words that say where a claim comes from
-# rather than what it claims.
-_GENERIC = frozenset(tokenize([" ".join(sorted(STOPWORDS_EN_PLUS)) + (
-    " said says say told report reported reports reporting according article articles passage "
-    "passages source sources mention mentioned mentions state stated states note noted also however "
-    "information provided given text indicates indicated highlighted suggests would could many much "
-    "one according yes")])[0])
-
-
 @dataclass
 class Marker:
     """One ``[...]`` marker: its character span and the numbers it names, in order."""
@@ -99,6 +90,9 @@ class Citation:
     quote: str  # the passage sentence closest to the (first) citing claim
     supported: bool  # every claim citing it is supported by it
     claims: list[Claim] = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)  # the sentence closest to each claim, each once
+    file: str | None = None  # the article's file name, when it was loaded from a file
+    text: str = ""  # the cited text as the model read it (an article's excerpt)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -175,11 +169,6 @@ def renumber(text: str, n_passages: int) -> tuple[str, list[int], int, int]:
 # -- support ---------------------------------------------------------------------------------
 
 
-def content_terms(text: str) -> set[str]:
-    """Stemmed content words of ``text`` (stop words and reporting verbs removed)."""
-    return {t for t in tokenize([text])[0] if t not in _GENERIC}
-
-
 def numbers_in(text: str) -> set[str]:
     """Numbers in ``text``, normalised ("1,000" -> "1000", "2.50" -> "2.5")."""
     out = set()
@@ -217,6 +206,11 @@ def best_quote(claim: str, passage_text: str) -> str:
 def _passage_text(passage: Any) -> str:
     full = getattr(passage, "full_text", None)
     return full if isinstance(full, str) else str(getattr(passage, "text", passage))
+
+
+def _shown_text(passage: Any) -> str:
+    """The text a reader sees for a cited passage (without its header)."""
+    return str(getattr(passage, "text", passage))
 
 
 def _claims(text: str) -> list[tuple[str, list[int]]]:
@@ -275,6 +269,7 @@ def process_citations(text: str, passages: Sequence[Any], threshold: float = SUP
     new_text, picked, dropped, raw = renumber(text, len(passages))
     texts = [_passage_text(passages[i]) for i in picked]
     claims_by_n: dict[int, list[Claim]] = {n: [] for n in range(1, len(picked) + 1)}
+    quotes_by_n: dict[int, list[str]] = {n: [] for n in range(1, len(picked) + 1)}
     unsupported = 0
     for claim, numbers in _claims(new_text):
         cited = sorted(set(numbers))
@@ -286,6 +281,9 @@ def process_citations(text: str, passages: Sequence[Any], threshold: float = SUP
             ok = alone >= threshold if len(cited) == 1 else (together >= threshold and alone >= threshold / 2)
             unsupported += not ok
             claims_by_n[n].append(Claim(claim, round(alone if len(cited) == 1 else together, 3), ok))
+            quote = best_quote(checked, _shown_text(passages[picked[n - 1]]))
+            if quote not in quotes_by_n[n]:
+                quotes_by_n[n].append(quote)
     citations = []
     for n, index in enumerate(picked, start=1):
         p = passages[index]
@@ -294,7 +292,8 @@ def process_citations(text: str, passages: Sequence[Any], threshold: float = SUP
             n=n, passage_id=str(getattr(p, "id", index + 1)), article_id=str(getattr(p, "article_id", "")),
             title=getattr(p, "title", "") or "", source=getattr(p, "source", None),
             published_at=getattr(p, "published_at", None), url=getattr(p, "url", None),
-            quote=best_quote(claims[0].text if claims else "", str(getattr(p, "text", texts[n - 1]))),
+            quote=quotes_by_n[n][0] if quotes_by_n[n] else best_quote("", _shown_text(p)),
             supported=bool(claims) and all(c.supported for c in claims), claims=claims,
+            quotes=quotes_by_n[n], file=getattr(p, "file", None), text=_shown_text(p),
         ))
     return CitedText(new_text, citations, dropped, unsupported, raw)

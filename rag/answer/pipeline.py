@@ -1,51 +1,34 @@
-"""The answer pipeline: rewrite a follow-up, retrieve, refuse or prompt, stream, cite.
+"""The answer pipeline: rewrite a follow-up, gather evidence, refuse or prompt, stream, repair, cite.
 
 ``Answerer(settings).stream(question, history)`` yields the answer text as the
 model writes it and then, last, the final :class:`Answer`. Citation markers
-are renumbered once the answer is complete (:mod:`rag.answer.citations`), so the
-streamed text is the raw model output and ``Answer.text`` is the final one:
-a UI shows the deltas while they come and then replaces them with
-``Answer.text`` and its citations.
+are repaired and renumbered once the answer is complete
+(:mod:`rag.answer.repair`, :mod:`rag.answer.citations`), so the streamed text
+is the raw model output and ``Answer.text`` is the final one: a UI shows the
+deltas while they come and then replaces them with ``Answer.text`` and its
+citations.
 
-Follow-ups. A first question (empty history) is never rewritten. With a
-history, a question that looks like a follow-up (:func:`looks_like_followup`:
-starts with "and"/"what about"..., refers back with a pronoun such as "it",
-"they", "that", or has at most three content words) is rewritten into a
-standalone question before retrieval. Self-contained questions are left alone:
-a rewrite costs a model call and a small model can distort a question that
-needed no help. Chat models rewrite with :data:`rag.answer.prompts.REWRITE_PROMPT`;
-the extractive backend has no language model, so it appends the key words of
-the previous user question (or of its standalone form, when the history keeps
-it under ``"standalone"``) that the new question lacks. That is deterministic
-and is enough for lexical and dense retrieval to find the same story again.
+The steps, each in its own module:
 
-Evidence-based refusal. Before calling the model, the best retrieved passage
-must look relevant on an absolute scale (the retriever's fused score is
-rank-based and always has a "best"): its dense cosine with the question,
-recomputed from the stored vectors, must reach the embedder's threshold
-(:data:`MIN_COSINE`, or ``settings.answer.min_relevance`` when that is set
-above 0; a negative value turns the check off). Otherwise the answer is
-:data:`NOT_COVERED`, ``refused=True``, and the model is not called. For an
-embedder with no measured threshold (the hashing one, an OpenAI-compatible
-one) only a question none of whose content words appears in any retrieved
-passage is refused.
+1. follow-ups are rewritten into standalone questions (rag.answer.followups);
+2. the evidence is retrieved, one search for the question and one per named
+   publisher and day, and the index is checked for what the question names
+   (rag.answer.evidence): a question about a publisher or a name that no
+   indexed article has, or with no relevant passage, is refused without
+   calling the model (``Answer.refusal_reason`` says which check);
+3. the sources are built: one numbered excerpt per article with the
+   question's evidence sentences (rag.answer.context);
+4. with a language model and ``answer.check_evidence`` on, the model is asked
+   first, in a separate short call over the same prompt, whether the sources
+   answer the question at all; a "No" is a refusal (``refusal_reason``
+   ``"check"``);
+5. the model answers from the sources; a reply of bare markers, or one that
+   no source supports, is replaced by the sentences of the sources that best
+   match the question (no error is shown when they can answer);
+6. uncited sentences are cited in code and every citation is checked.
 
-The all-MiniLM-L6-v2 threshold was measured on the 851 MultiHop-RAG dev
-questions (``index/eval/corpus``): best-passage cosine percentiles
-(1/5/25/50%) are 0.41/0.48/0.57/0.63 for the 751 real questions and
-0.08/0.17/0.30/0.37 for the 100 null ones, which look topical (they name real
-publishers and subjects), so no threshold separates them cleanly. At 0.35
-the check refuses 45% of the null questions and 2 of 751 real ones (0.27%);
-on 20 hand-written off-topic questions (recipes, trivia) it refuses 15, and on
-20 short hand-written questions about the corpus's stories none (lowest
-cosine 0.50). 0.40 would refuse 58% of null questions but 0.8% of real ones;
-false refusals cost more, so 0.35. The share of question words found in a
-passage was measured too and is no absolute signal: short off-topic
-questions score 0.33-0.67 on it because one of their words ("best",
-"population") occurs somewhere in the news.
-
-A model that itself says the passages do not answer ("Insufficient
-information", "do not contain ...") is also marked refused.
+A model that itself says the sources do not answer ("Insufficient
+information", "do not contain ...") is marked refused too.
 """
 
 from __future__ import annotations
@@ -55,46 +38,37 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any
 
-import numpy as np
-
-from rag.answer.citations import (
-    Citation,
-    content_terms,
-    process_citations,
-    strip_markers,
+from rag.answer.citations import Citation, process_citations, strip_markers
+from rag.answer.context import Source, build_sources
+from rag.answer.evidence import MIN_COSINE, Evidence, gather, refusal_reason
+from rag.answer.followups import clean_rewrite, keyword_rewrite, looks_like_followup
+from rag.answer.prompts import (
+    NO_ANSWER,
+    answer_messages,
+    check_messages,
+    fixed_tokens,
+    rewrite_messages,
 )
-from rag.answer.prompts import answer_messages, rewrite_messages
+from rag.answer.repair import Repairs, repair_citations
 from rag.config import Settings
-from rag.errors import BackendError
+from rag.index.words import content_terms
 from rag.ingest.sentences import split_sentences
 from rag.search.retrieval import SearchFilters
-from rag.types import Passage
 
-# Dense cosine of the best passage below which a question is refused, per
-# embedder id (measured: see the module docstring).
-MIN_COSINE = {"sentence-transformers/all-MiniLM-L6-v2": 0.35}
+__all__ = ["MIN_COSINE", "Answer", "Answerer", "Plan", "is_refusal", "keyword_rewrite", "looks_like_followup"]
 
-NOT_COVERED = "Insufficient information. The indexed articles do not appear to cover this question."
-
-_FOLLOWUP_START = re.compile(
-    r"^\s*(?:and|but|also|so|then|or|what about|how about|what else|same|why not|is that|was that|"
-    r"did they|does it|do they)\b", re.IGNORECASE)
-_ANAPHORA = re.compile(
-    r"\b(?:it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|"
-    r"there|such|former|latter|aforementioned|same)\b", re.IGNORECASE)
+NOT_COVERED = f"{NO_ANSWER} The indexed articles do not appear to cover this question."
+FALLBACK_INTRO = ("The model's answer could not be used, so here are the sentences of the articles that best "
+                  "match your question:")
 _REFUSAL = re.compile(
     r"insufficient information|not enough information|no (?:relevant )?information"
     r"|(?:do|does|did) not (?:appear to |seem to )?(?:answer|contain|provide|mention|say|include|cover|specify|address)"
     r"|(?:don't|doesn't) (?:answer|contain|provide|mention|say|include|cover|specify|address)"
     r"|(?:cannot|can't|can not|unable to) (?:be )?(?:answer|determine|find|tell)",
     re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
-# Question words that the lexical stop list keeps but that name no topic.
-_ASKING = frozenset("""does did do done what which who whom whose when where why how is are was were
-    tell say said says report reported according article articles news""".split())
+_YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -104,7 +78,7 @@ class Answer:
     question: str
     text: str  # final text: markers renumbered 1..len(citations), invalid ones removed
     citations: list[Citation]
-    passages: list[Passage]  # numbered 1..n as the model saw them
+    passages: list[Source]  # the numbered sources as the model saw them (one per article)
     refused: bool
     dropped_citations: int
     unsupported_citations: int
@@ -113,40 +87,51 @@ class Answer:
     timings: dict[str, float | None]
     standalone_question: str
     raw_text: str = ""  # the text as streamed
-    refusal_reason: str | None = None  # "no_evidence" (model not called) or "model"
+    # "unknown_outlet", "unknown_name", "no_evidence" (model not called), "check" or "model"
+    refusal_reason: str | None = None
     relevance: dict[str, float] = field(default_factory=dict)
+    repairs: dict[str, int] = field(default_factory=dict)  # Repairs counts, plus "fallback"
+    prompt_tokens: int | None = None
 
     def to_dict(self) -> dict:
-        """The ``rag ask --json`` object."""
+        """The ``rag ask --json`` object (also what the UI stores)."""
         return {
             "question": self.question,
             "standalone_question": self.standalone_question,
             "answer": self.text,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [
-                {"n": n, "passage_id": p.id, "article_id": p.article_id, "title": p.title,
-                 "source": p.source, "published_at": p.published_at, "url": p.url,
-                 "score": round(float(p.score), 6), "text": p.text}
-                for n, p in enumerate(self.passages, start=1)
+                {"n": n, "passage_id": s.id, "passage_ids": s.passage_ids, "article_id": s.article_id,
+                 "title": s.title, "source": s.source, "published_at": s.published_at, "url": s.url,
+                 "file": s.file, "score": round(float(s.score), 6), "text": s.text}
+                for n, s in enumerate(self.passages, start=1)
             ],
             "refused": self.refused,
             "refusal_reason": self.refusal_reason,
             "dropped_citations": self.dropped_citations,
             "unsupported_citations": self.unsupported_citations,
+            "repairs": self.repairs,
             "backend": self.backend,
             "model": self.model,
+            "prompt_tokens": self.prompt_tokens,
             "timings": self.timings,
             "relevance": self.relevance,
         }
 
 
-def looks_like_followup(question: str) -> bool:
-    """True if ``question`` probably leans on the conversation before it."""
-    q = question.strip()
-    return bool(
-        _FOLLOWUP_START.match(q) or _ANAPHORA.search(q) or q.endswith(("...", "…"))
-        or len(content_terms(q)) <= 3
-    )
+@dataclass
+class Plan:
+    """Everything decided before the model answers."""
+
+    question: str
+    standalone: str
+    evidence: Evidence
+    refusal: str | None  # a refusal_reason when the index cannot answer
+    sources: list[Source]
+
+    @property
+    def retrieved(self) -> list:
+        return self.evidence.passages
 
 
 def is_refusal(text: str) -> bool:
@@ -158,30 +143,15 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(sentences[0] if sentences else plain))
 
 
-def keyword_rewrite(question: str, history: Sequence[dict]) -> str:
-    """``question`` plus the key words of the previous user turn that it lacks."""
-    previous = next((t for t in reversed(history) if t.get("role") == "user"), None)
-    if previous is None:
-        return question
-    source = str(previous.get("standalone") or previous.get("content", ""))
-    have = content_terms(question)
-    extra: list[str] = []
-    for word in _WORD.findall(source):
-        if word.lower() in _ASKING:
-            continue
-        terms = content_terms(word)
-        if terms and not terms <= have:
-            extra.append(word)
-            have |= terms
-    return f"{question.strip()} ({' '.join(extra)})" if extra else question
-
-
-def _clean_rewrite(text: str) -> str:
-    lines = [ln.strip() for ln in strip_markers(text).splitlines() if ln.strip()]
-    if not lines:
-        return ""
-    line = re.sub(r"^(?:standalone|rewritten)?\s*question\s*:\s*", "", lines[0], flags=re.IGNORECASE)
-    return line.strip().strip("\"'“”").strip()
+def refusal_text(evidence: Evidence, reason: str) -> str:
+    """What a refusal without a model call says: which check failed, in words."""
+    if reason == "unknown_outlet":
+        names = " or ".join(evidence.unknown_outlets[:3])
+        return (f"{NO_ANSWER} No indexed article is from {names}, so the articles cannot say what "
+                f"{'it' if len(evidence.unknown_outlets) == 1 else 'they'} reported.")
+    if reason == "unknown_name":
+        return f"{NO_ANSWER} No indexed article mentions {', '.join(evidence.missing_names[:3])}."
+    return NOT_COVERED
 
 
 class Answerer:
@@ -229,7 +199,7 @@ class Answerer:
     # -- steps ---------------------------------------------------------------------
 
     def standalone_question(self, question: str, history: Sequence[dict] = ()) -> str:
-        """``question`` rewritten to stand alone when it is a follow-up (see module doc)."""
+        """``question`` rewritten to stand alone when it is a follow-up (rag.answer.followups)."""
         if not history or not self.settings.answer.rewrite_followups or not looks_like_followup(question):
             return question
         model = self.chat_model
@@ -238,22 +208,42 @@ class Answerer:
         a = self.settings.answer
         messages = rewrite_messages(question, history, max_chars=a.rewrite_turn_chars,
                                     max_turns=a.rewrite_history_turns)
-        reply = _clean_rewrite(model.complete(messages, max_tokens=a.rewrite_max_tokens))
+        reply = clean_rewrite(model.complete(messages, max_tokens=a.rewrite_max_tokens))
         if not content_terms(reply) or len(reply) > 4 * len(question) + 300:
             return keyword_rewrite(question, history)
         return reply
 
-    def retrieve(self, query: str, filters: SearchFilters | None = None) -> tuple[list[Passage], dict[str, float]]:
-        """The passages for ``query`` and the relevance of the best one."""
-        found = self.opened.retriever.retrieve(query, self.settings.answer.passages, filters)
-        return found.passages, relevance(query, found.query_vector, found.passages, found.vectors)
+    def plan(self, question: str, history: Sequence[dict] = (), filters: SearchFilters | None = None,
+             count: Any = None) -> Plan:
+        """Rewrite, retrieve, check and build the sources (steps 1-3 of the module doc)."""
+        a = self.settings.answer
+        standalone = self.standalone_question(question, list(history))
+        evidence = gather(self.opened, a, standalone, filters, check_names=a.check_names)
+        threshold = a.min_relevance or MIN_COSINE.get(self.opened.embedder.model_id)
+        reason = refusal_reason(evidence, threshold if threshold and threshold > 0 else None)
+        if reason:
+            return Plan(question, standalone, evidence, reason, [])
+        count = count or self.chat_model.count_tokens
+        llm = self.settings.llm
+        whole = a.context == "passages"
+        budget = (llm.context_tokens - llm.max_answer_tokens - fixed_tokens(standalone, count)
+                  if whole else a.context_tokens)
+        sources = build_sources(standalone, evidence.passages, budget_tokens=budget, count=count,
+                                max_sources=a.max_sources, whole_passages=whole,
+                                embed=self.opened.embedder.embed, query_vector=evidence.vector,
+                                dense_weight=a.sentence_dense_weight, min_relative=a.sentence_min_relative)
+        if evidence.dates and evidence.dates.latest:  # "the latest report": newest first
+            sources.sort(key=lambda s: s.published_at or "", reverse=True)
+        return Plan(question, standalone, evidence, None if sources else "no_evidence", sources)
 
-    def should_refuse(self, rel: dict[str, float]) -> bool:
-        """True when the evidence is too weak to ask the model (see module doc)."""
-        threshold = self.settings.answer.min_relevance or MIN_COSINE.get(self.opened.embedder.model_id)
-        if threshold:
-            return rel.get("cosine", 0.0) < threshold
-        return rel.get("coverage", 0.0) == 0.0
+    def sources_answer(self, plan: Plan) -> bool:
+        """Step 4: the model's Yes/No on whether the sources answer (True when not asked)."""
+        model = self.chat_model
+        if not self.settings.answer.check_evidence or not model.can_rewrite:
+            return True
+        reply = model.complete(check_messages(plan.standalone, plan.sources), max_tokens=3)
+        match = _YES_NO.match(reply)
+        return not (match and match.group(1).lower() == "no")
 
     # -- the pipeline --------------------------------------------------------------
 
@@ -271,27 +261,28 @@ class Answerer:
         """Yield text deltas as they are generated, then the final :class:`Answer`."""
         t0 = time.perf_counter()
         ms = lambda: round((time.perf_counter() - t0) * 1000, 1)  # noqa: E731
-        standalone = self.standalone_question(question, list(history))
-        rewrite_ms = ms()
-        retrieved, rel = self.retrieve(standalone, filters)
-        timings: dict[str, float | None] = {"rewrite_ms": rewrite_ms, "retrieval_ms": round(ms() - rewrite_ms, 1)}
+        plan = self.plan(question, history, filters)
         model = self.chat_model
+        timings: dict[str, float | None] = {"retrieval_ms": ms()}
         base = dict(question=question, backend=model.backend, model=str(model.model),
-                    standalone_question=standalone, relevance=rel)
-
-        if not retrieved or self.should_refuse(rel):
+                    standalone_question=plan.standalone, relevance=plan.evidence.relevance)
+        reason = plan.refusal
+        if not reason and not self.sources_answer(plan):
+            reason = "check"
+        timings["check_ms"] = round(ms() - timings["retrieval_ms"], 1)
+        if reason:
+            text = NOT_COVERED if reason == "check" else refusal_text(plan.evidence, reason)
             timings["first_token_ms"] = ms()
-            yield NOT_COVERED
+            yield text
             timings["total_ms"] = ms()
-            yield Answer(text=NOT_COVERED, citations=[], passages=[], refused=True, dropped_citations=0,
-                         unsupported_citations=0, timings=timings, raw_text=NOT_COVERED,
-                         refusal_reason="no_evidence", **base)
+            yield Answer(text=text, citations=[], passages=plan.sources if reason == "check" else [],
+                         refused=True, dropped_citations=0, unsupported_citations=0, timings=timings,
+                         raw_text=text, refusal_reason=reason, **base)
             return
 
         llm = self.settings.llm
-        messages, given = answer_messages(
-            standalone, retrieved, context_tokens=llm.context_tokens,
-            answer_tokens=llm.max_answer_tokens, count=model.count_tokens)
+        messages = answer_messages(plan.standalone, plan.sources)
+        prompt_tokens = sum(model.count_tokens(m["content"]) for m in messages)
         pieces: list[str] = []
         timings["first_token_ms"] = None
         # Closed when this generator is (a reader that stops mid-answer), so a
@@ -305,28 +296,36 @@ class Answerer:
                 pieces.append(delta)
                 yield delta
         raw = "".join(pieces)
-        cited = process_citations(raw, given, question=standalone)
-        if not strip_markers(cited.text).strip():
-            # A reply of bare markers ("[1]") says nothing: neither an answer nor a refusal.
-            raise BackendError(
-                f"The model {PurePath(str(model.model)).name!r} replied with no answer text, only "
-                f"{raw.strip()[:40]!r}; small models do this most often when the passages do not "
-                "answer the question. Rephrase the question, or try another model.")
-        refused = is_refusal(cited.text)
+        text, repairs, fallback = self._finish(raw, plan)
+        cited = process_citations(text, plan.sources, question=plan.standalone)
+        refused = not fallback and is_refusal(cited.text)
         timings["total_ms"] = ms()
-        yield Answer(text=cited.text, citations=cited.citations, passages=given, refused=refused,
+        yield Answer(text=cited.text, citations=cited.citations, passages=plan.sources, refused=refused,
                      dropped_citations=cited.dropped, unsupported_citations=cited.unsupported,
                      timings=timings, raw_text=raw, refusal_reason="model" if refused else None,
+                     repairs={**repairs.to_dict(), "fallback": int(fallback)}, prompt_tokens=prompt_tokens,
                      **base)
 
+    def _finish(self, raw: str, plan: Plan) -> tuple[str, Repairs, bool]:
+        """Repair the raw answer's citations; fall back to quoted sentences when it says nothing
+        (bare markers) or nothing in it is supported. Returns (text, repairs, fell back)."""
+        text, repairs = repair_citations(raw, plan.sources, plan.standalone)
+        words = strip_markers(text).strip()
+        if words and is_refusal(words):
+            return text, repairs, False
+        supported = process_citations(text, plan.sources, question=plan.standalone)
+        if words and any(claim.supported for c in supported.citations for claim in c.claims):
+            return text, repairs, False
+        fallback = self._fallback(plan)
+        if fallback is None:  # nothing in the sources matches the question either
+            return (text if words else NOT_COVERED), repairs, False
+        return fallback, repairs, True
 
-def relevance(query: str, query_vector: np.ndarray, passages: Sequence[Passage],
-              vectors: np.ndarray) -> dict[str, float]:
-    """Absolute relevance of the best passage: dense cosine, and the share of the
-    query's content words found in a passage (both maxima over ``passages``)."""
-    if not len(passages):
-        return {"cosine": 0.0, "coverage": 0.0}
-    cosine = float(np.max(vectors @ np.asarray(query_vector, dtype=np.float32)))
-    terms = content_terms(query)
-    coverage = max((len(terms & content_terms(p.full_text)) / len(terms) for p in passages), default=0.0) if terms else 0.0
-    return {"cosine": round(cosine, 4), "coverage": round(coverage, 4)}
+    def _fallback(self, plan: Plan) -> str | None:
+        """The sources' sentences that best match the question, cited (the extractive answer)."""
+        from rag.llm.extractive import ExtractiveChatModel, cite
+
+        picked = ExtractiveChatModel().select(plan.standalone, [s.text for s in plan.sources])
+        if not picked:
+            return None
+        return FALLBACK_INTRO + "".join("\n\n" + cite(sentence, n) for sentence, n in picked)

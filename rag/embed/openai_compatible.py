@@ -22,6 +22,10 @@ from rag.openai_api import (
 )
 
 
+class _NotSent(Exception):
+    """A batch dropped because another one failed first."""
+
+
 class OpenAIEmbedder(Embedder):
     """Any server that speaks the OpenAI ``/v1/embeddings`` protocol.
 
@@ -88,23 +92,26 @@ class OpenAIEmbedder(Embedder):
         """Each batch's vectors, in order, with up to ``concurrency`` requests in flight."""
         if self.concurrency == 1 or len(batches) == 1:
             return [self._request(batch) for batch in batches]
+        errors: list[BaseException] = []
         failed = threading.Event()
 
-        def send(batch: list[str]) -> np.ndarray | None:
-            if failed.is_set():  # a batch failed for good: send no more
-                return None
+        def send(batch: list[str]) -> np.ndarray:
+            # Checked by the worker itself: once a batch has failed for good no
+            # other is sent, however late this thread learns of it.
+            if failed.is_set():
+                raise _NotSent
             try:
                 return self._request(batch)
-            except BaseException:
+            except BaseException as exc:
+                errors.append(exc)
                 failed.set()
                 raise
 
         pool = ThreadPoolExecutor(min(self.concurrency, len(batches)), thread_name_prefix="rag-embed")
         futures = [pool.submit(send, batch) for batch in batches]
         try:
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            errors = [f.exception() for f in futures if f in done and f.exception() is not None]
-            if errors:
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if errors:  # set before any _NotSent can be raised
                 raise errors[0]
             return [f.result() for f in futures]
         finally:

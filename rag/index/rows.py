@@ -109,7 +109,7 @@ def read_passages(db: sqlite3.Connection, rows: Sequence[int]) -> list[Passage]:
         part = wanted[start:start + _BATCH]
         marks = ",".join("?" * len(part))
         found.update((r["row"], r) for r in db.execute(
-            "SELECT p.*, a.title, a.source, a.published_at, a.url, a.author, a.extra FROM passages p "
+            "SELECT p.*, a.title, a.source, a.published_at, a.url, a.author, a.extra, a.path FROM passages p "
             f"JOIN articles a ON a.id = p.article_id WHERE p.row IN ({marks})", part))
     return [passage_from_row(found[r]) for r in wanted]
 
@@ -120,6 +120,7 @@ def passage_from_row(row: sqlite3.Row) -> Passage:
         header=row["header"], start=row["start"], end=row["end"], token_count=row["token_count"],
         title=row["title"], source=row["source"], published_at=row["published_at"], url=row["url"],
         author=row["author"], extra=json.loads(row["extra"] or "{}"),
+        path=row["path"] if "path" in row.keys() else None,
     )
 
 

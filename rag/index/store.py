@@ -68,7 +68,7 @@ def mismatch(location: str, built: str, wanted: str) -> IndexMismatchError:
     return IndexMismatchError(
         f"the index in {location} was built with embedder {built}, but the settings "
         f"ask for {wanted}. Rebuild it with `rag index build --full`, or set "
-        "RAG_EMBEDDING__BACKEND / RAG_EMBEDDING__MODEL back to the embedder that built it"
+        "RAG_EMBEDDING__BACKEND / RAG_EMBEDDING__MODEL / RAG_EMBEDDING__RUNTIME back to the embedder that built it"
     )
 
 

@@ -178,6 +178,9 @@ def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, c
     started = time.perf_counter()
     progress = progress or (lambda stage, done, total: None)
     manifest = manifest_for(embedder, chunker)
+    dates = [a.published_at[:10] for a in articles if a.published_at]
+    # Read by questions about "the latest" or "last week" (rag.answer.dates).
+    manifest["newest_published_at"] = max(dates) if dates else None
     with store.begin(manifest, fresh=full) as draft:
         previous = draft.previous
         if previous is not None and previous.embedder_id != embedder.model_id:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rag.config import LLMSettings
+from rag.index.words import content_words
 from rag.ingest.sentences import split_sentences as shared_split_sentences
 from rag.llm.base import ChatModel, last_user_message
 from rag.llm.sources import read_question, read_sources
@@ -26,24 +27,12 @@ EXTRACTIVE_NOTHING = (
     "none of their sentences share its key words."
 )
 
-_STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself
-    yourselves tell say said says according article articles news please know""".split()
-)
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _CLOSING = re.compile(r"([.!?…]+[\"'”’)\]]*)\s*$")
 
 
 def _question_words(text: str) -> str:
     """The question without the words that only frame it ("tell", "article"...)."""
-    words = [w for w in _WORD.findall(text.lower()) if w.split("'")[0] not in _STOPWORDS]
-    return " ".join(words)
+    return " ".join(content_words(text))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -51,8 +40,8 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in shared_split_sentences(text) if s.strip()]
 
 
-def _cite(sentence: str, n: int) -> str:
-    """``sentence`` with ``[n]`` placed before its closing punctuation."""
+def cite(sentence: str, n: int) -> str:
+    """``sentence`` with ``[n]`` placed before its closing punctuation (also the pipeline's fallback)."""
     match = _CLOSING.search(sentence)
     if match:
         return f"{sentence[: match.start()].rstrip()} [{n}]{match.group(1)}"
@@ -108,4 +97,4 @@ class ExtractiveChatModel(ChatModel):
             return
         yield EXTRACTIVE_INTRO
         for sentence, n in picked:
-            yield "\n\n" + _cite(sentence, n)
+            yield "\n\n" + cite(sentence, n)

@@ -74,10 +74,13 @@ class LlamaCppChatModel(ChatModel):
                     ) from None
                 path = self._path or ensure_default_model()
                 try:
+                    threads = self.settings.threads or os.cpu_count() or 1
                     self._llm = Llama(
                         model_path=str(path),
                         n_ctx=self.settings.context_tokens,
-                        n_threads=self.settings.threads or os.cpu_count(),
+                        n_threads=threads,
+                        n_threads_batch=threads,  # reading the prompt: the same cores, not every core
+                        n_batch=self.settings.batch_tokens,
                         verbose=False,
                     )
                 except Exception as exc:  # noqa: BLE001

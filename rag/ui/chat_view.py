@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import secrets
 from contextlib import closing
-from pathlib import Path
 
 import streamlit as st
 
@@ -68,10 +67,6 @@ def ask(question: str, settings: Settings, opened, store: ConversationStore) -> 
             record = answer_record(final, mid)
             if final.backend == "openai":
                 record["endpoint"] = endpoint_of(getattr(model, "base_url", None))
-            for c in record["citations"]:
-                article = opened.snapshot.article(c["article_id"]) or {}
-                if article.get("path"):
-                    c["file"] = Path(article["path"]).name
             user["standalone"] = final.standalone_question
         except RagError as exc:
             record = error_record(mid, str(exc))

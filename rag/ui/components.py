@@ -166,7 +166,7 @@ def _meta_line(record: dict) -> str:
 
 def source_card(mid: str, c: dict) -> None:
     """A compact source entry: number, title (linked), publisher and date, and the
-    cited passage with the cited sentence highlighted."""
+    cited excerpt of the article with each cited sentence highlighted once."""
     n = int(c.get("n", 0))
     anchor = anchor_id(mid, n)
     if not re.fullmatch(r"src-[A-Za-z0-9]+-\d+", anchor):  # ids are ours; belt and braces
@@ -176,16 +176,18 @@ def source_card(mid: str, c: dict) -> None:
         title = md_escape(c.get("title") or "Untitled article")
         url = safe_url(c.get("url"))
         head = f"**\\[{n}\\]** " + (f"[{title}]({url})" if url else f"**{title}**")
-        st.markdown(head)
-        meta = [c.get("source") or None, format_date(c.get("published_at"))]
+        beside = [c.get("source") or None, format_date(c.get("published_at"))]
+        beside_text = " · ".join(md_escape(x) for x in beside if x)
+        st.markdown(head + (f" · {beside_text}" if beside_text else ""))
+        notes = []
         if not url and c.get("file"):
-            meta.append(f"file {c['file']}")
+            notes.append(f"file {c['file']}")
         if not c.get("supported", True):
-            meta.append("⚠ this passage may not support the claim")
-        meta_text = " · ".join(md_escape(x) for x in meta if x)
-        if meta_text:
-            st.caption(meta_text)
-        body, _found = highlighted_passage(c.get("passage") or "", c.get("quote") or "")
+            notes.append("⚠ this passage may not support the claim")
+        if notes:
+            st.caption(" · ".join(md_escape(x) for x in notes))
+        quotes = c.get("quotes") or [c.get("quote") or ""]
+        body, _found = highlighted_passage(c.get("text") or c.get("passage") or "", quotes)
         st.markdown(body)
 
 

@@ -11,6 +11,7 @@ highlighted quote (:func:`highlighted_passage`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
@@ -87,31 +88,49 @@ def normalize_space(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
 
 
-def highlighted_passage(passage: str, quote: str, context_chars: int = 180) -> tuple[str, bool]:
-    """The passage as escaped Markdown with ``quote`` highlighted, cut to the
-    quote and up to ``context_chars`` around it. Returns (markdown, found)."""
-    text = normalize_space(passage)
+def _find_quote(text: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` lies in ``text`` (both space-normalised); the model may have moved
+    punctuation, so a long enough quote is also tried without its ends."""
     q = normalize_space(quote)
-    start = text.find(q) if q else -1
-    if start < 0 and q:  # the model may have moved punctuation: try without the ends
+    if not q:
+        return None
+    start = text.find(q)
+    if start < 0:
         core = q.strip(" .!?…\"'“”‘’")
         start = text.find(core) if len(core) > 20 else -1
-        q = core if start >= 0 else q
-    if start < 0:
+        q = core
+    return (start, start + len(q)) if start >= 0 else None
+
+
+def highlighted_passage(passage: str, quotes: str | Sequence[str], context_chars: int = 180) -> tuple[str, bool]:
+    """The passage as escaped Markdown with each of ``quotes`` highlighted once, cut to the
+    quotes and up to ``context_chars`` around them. Returns (markdown, any quote found)."""
+    text = normalize_space(passage)
+    spans: list[tuple[int, int]] = []
+    for quote in [quotes] if isinstance(quotes, str) else quotes:
+        span = _find_quote(text, quote or "")
+        if span and not any(s < span[1] and span[0] < e for s, e in spans):  # each sentence once
+            spans.append(span)
+    if not spans:
         snippet = text if len(text) <= 2 * context_chars else text[: 2 * context_chars].rsplit(" ", 1)[0] + " …"
         return md_escape(snippet), False
-    end = start + len(q)
-    lo = max(0, start - context_chars)
-    hi = min(len(text), end + context_chars)
+    spans.sort()
+    first, last = spans[0][0], spans[-1][1]
+    lo = max(0, first - context_chars)
+    hi = min(len(text), last + context_chars)
     if lo > 0:
         lo = text.find(" ", lo) + 1 or lo
     if hi < len(text):
-        cut = text.rfind(" ", end, hi)
-        hi = cut if cut > end else hi
-    before = ("… " if lo > 0 else "") + text[lo:start]
-    after = text[end:hi] + (" …" if hi < len(text) else "")
-    marked = f":orange-background[{md_escape(text[start:end], inline=True)}]"
-    return f"{md_escape(before, inline=True)}{marked}{md_escape(after, inline=True)}", True
+        cut = text.rfind(" ", last, hi)
+        hi = cut if cut > last else hi
+    parts = ["… " if lo > 0 else ""]
+    pos = lo
+    for start, end in spans:
+        parts.append(md_escape(text[pos:start], inline=True))
+        parts.append(f":orange-background[{md_escape(text[start:end], inline=True)}]")
+        pos = end
+    parts.append(md_escape(text[pos:hi] + (" …" if hi < len(text) else ""), inline=True))
+    return "".join(parts), True
 
 
 def format_date(value: str | None) -> str | None:

@@ -55,23 +55,10 @@ def history_for_answerer(messages: Sequence[dict]) -> list[dict]:
 
 
 def answer_record(answer: Any, message_id: str) -> dict:
-    """An assistant message (JSON-ready) from a :class:`rag.answer.pipeline.Answer`."""
-    passages = {p.id: p for p in answer.passages}
-    citations = []
-    for c in answer.citations:
-        passage = passages.get(c.passage_id)
-        citations.append({
-            "n": c.n, "passage_id": c.passage_id, "article_id": c.article_id, "title": c.title,
-            "source": c.source, "published_at": c.published_at, "url": c.url, "quote": c.quote,
-            "supported": bool(c.supported), "passage": passage.text if passage else c.quote,
-        })
-    return {
-        "role": "assistant", "id": message_id, "content": answer.text, "citations": citations,
-        "refused": bool(answer.refused), "backend": answer.backend, "model": answer.model,
-        "timings": dict(answer.timings), "dropped_citations": answer.dropped_citations,
-        "unsupported_citations": answer.unsupported_citations,
-        "standalone_question": answer.standalone_question,
-    }
+    """An assistant message (JSON-ready): the library's :meth:`Answer.to_dict`, with the
+    answer text under ``content`` like every chat message."""
+    data = answer.to_dict()
+    return {"role": "assistant", "id": message_id, "content": data.pop("answer"), **data}
 
 
 def error_record(message_id: str, text: str) -> dict:

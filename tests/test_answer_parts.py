@@ -1,0 +1,132 @@
+"""The answer pipeline's parts on their own: evidence excerpts, publishers and names the
+index lacks, relative dates, citation repair, yes/no questions, and the UI's highlights."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rag.answer.context import GAP, build_sources, merge_spans
+from rag.answer.dates import date_range
+from rag.answer.names import mentions, missing_names, question_names
+from rag.answer.outlets import attributed_outlets, matches_source, unknown_outlets
+from rag.answer.prompts import is_yes_no
+from rag.answer.repair import repair_citations
+from rag.llm.base import estimate_tokens
+from rag.types import Passage
+from rag.ui.markdown_text import highlighted_passage
+
+BODY = ("The council met on Monday. The harbour bridge will close in May for repairs. "
+        "Engineers said the cables are worn. Ferries will run every ten minutes. "
+        "The mayor thanked residents. A new bus lane opens in June.")
+
+
+def passage(pid: str, start: int, end: int, article: str = "a", title: str = "Bridge closes", score: float = 1.0,
+            body: str = BODY, source: str = "Coast Herald") -> Passage:
+    return Passage(id=pid, article_id=article, ordinal=0, text=body[start:end], header=title, start=start, end=end,
+                   token_count=0, title=title, source=source, published_at="2023-10-02", score=score,
+                   path=f"/data/{article}.md")
+
+
+def test_overlapping_passages_of_one_article_merge():
+    first, second = passage("p1", 0, 90), passage("p2", 60, 160)
+    assert merge_spans([second, first]) == [(0, BODY[:160])]
+    apart = passage("p3", 170, len(BODY))
+    assert merge_spans([first, apart]) == [(0, BODY[:90]), (170, BODY[170:])]
+
+
+def test_sources_hold_the_evidence_sentences_per_article():
+    other_body = "Tokyo stocks fell on Monday. The Nikkei lost three per cent. Exporters led the fall."
+    passages = [passage("p1", 0, 90), passage("p2", 60, len(BODY)),
+                passage("t1", 0, len(other_body), article="t", title="Markets", body=other_body, source="Wire")]
+    sources = build_sources("When will the harbour bridge close and why?", passages, budget_tokens=60,
+                            count=estimate_tokens)
+    assert len(sources) == 1  # the Tokyo article shares no word with the question
+    bridge = sources[0]
+    assert bridge.passage_ids == ["p1", "p2"] and bridge.file == "a.md" and bridge.source == "Coast Herald"
+    assert "The harbour bridge will close in May for repairs." in bridge.text
+    assert sum(estimate_tokens(s) + 1 for s in bridge.sentences) <= 60
+    assert bridge.full_text.startswith("Bridge closes (Coast Herald, 2023-10-02)\n")
+    # A neighbour comes with the best sentence; sentences that are not adjacent are marked.
+    wide = build_sources("Will ferries run while the harbour bridge is closed?", passages[:2], budget_tokens=200,
+                         count=estimate_tokens)[0]
+    assert "Engineers said the cables are worn." in wide.text
+    narrow = build_sources("Who thanked residents about the harbour bridge?", passages[:2], budget_tokens=40,
+                           count=estimate_tokens, neighbours=False)[0]
+    assert GAP.strip() in narrow.text and narrow.text.index("bridge") < narrow.text.index("thanked")
+
+
+def test_every_matching_article_is_heard_within_the_budget():
+    other_body = "Ferries will also run at night, the port said. Tickets cost two dollars."
+    passages = [passage("p1", 0, len(BODY)),
+                passage("f1", 0, len(other_body), article="f", title="Ferries", body=other_body)]
+    sources = build_sources("When do ferries run while the bridge is closed?", passages, budget_tokens=34,
+                            count=estimate_tokens)
+    assert [s.article_id for s in sources] == ["a", "f"]
+
+
+def test_attributed_publishers_and_unknown_ones():
+    known = ["The Verge", "Cnbc | World Business News Leader", "The Independent - Life and Style", "TechCrunch"]
+    q = ("Considering an article from The Verge and a report by Bloomberg, and the Wall Street Journal piece "
+         "on Apple, what did CNBC report in October?")
+    assert attributed_outlets(q)[:2] == ["The Verge", "Bloomberg"]
+    assert unknown_outlets(q, known) == ["Bloomberg", "Wall Street Journal"]
+    assert matches_source("CNBC", known[1]) and matches_source("The Independent", known[2])
+    assert not matches_source("Independent Times", "The Verge")
+    # A publisher's own "and" is not two publishers; possessives and months are not publishers.
+    assert unknown_outlets("Did the report from The Independent - Life and Style on Taylor Swift's tour "
+                           "published in October and the TechCrunch review of Google's phone agree?", known) == []
+
+
+def test_names_the_question_asks_about():
+    q = "Considering The Verge's report, which university did Surin Kim attend before joining Google's AI team?"
+    assert question_names(q, ["The Verge"]) == ["Surin Kim", "Google"]  # "AI": too short to tell
+    assert mentions("Surin Kim", "Surin Kim's first job") and not mentions("Surin Kim", "Kim Jong Un visited")
+    texts = {"Surin Kim": ["Kim Jong Un visited Seoul."], "Google": ["Google said so."], "AI": ["AI is here"]}
+    assert missing_names(["Surin Kim", "Google", "AI"], lambda name: texts[name]) == ["Surin Kim"]
+
+
+def test_relative_dates_resolve_against_the_newest_article():
+    newest = date(2023, 12, 20)
+    last_week = date_range("What happened to Apple last week?", newest)
+    assert (last_week.since, last_week.until) == (date(2023, 12, 13), newest)
+    before = date_range("Did TechCrunch report on it before October?", newest)
+    assert before.until == date(2023, 9, 30) and before.since is None
+    after = date_range("What changed after November 5, 2023?", newest)
+    assert after.since == date(2023, 11, 6)
+    assert date_range("What is the latest on the trial?", newest).latest
+    assert date_range("Who won the match?", newest) is None
+
+
+def test_repair_cites_recites_and_counts():
+    sources = [passage("p1", 0, len(BODY)),
+               Passage(id="f1", article_id="f", ordinal=0, text="Ferries run every ten minutes from the port.",
+                       header="Ferries", start=0, end=44, token_count=0, title="Ferries")]
+    text, repairs = repair_citations("The bridge will close in May for repairs. Ferries run every ten minutes [1].",
+                                     sources)
+    assert repairs.cited == 1 and repairs.recited == 0
+    assert text.startswith("The bridge will close in May for repairs [1].")
+    text, repairs = repair_citations("Ferries will run every ten minutes [1].", sources)
+    assert (repairs.recited, text) == (0, "Ferries will run every ten minutes [1].")  # [1] supports it: kept
+    text, repairs = repair_citations("Tickets are free on Sundays.", sources)
+    assert repairs.uncited == 1 and text == "Tickets are free on Sundays."
+    text, repairs = repair_citations("Yes.", sources, question="Will the harbour bridge close in May for repairs?")
+    assert text == "Yes [1]." and repairs.cited == 1
+
+
+def test_repair_moves_a_citation_to_the_source_that_supports_it():
+    ferry = Passage(id="f1", article_id="f", ordinal=0, text="Night ferries start in March, the port operator said.",
+                    header="Ferries", start=0, end=53, token_count=0, title="Ferries")
+    text, repairs = repair_citations("Night ferries start in March [1].", [passage("p1", 0, len(BODY)), ferry])
+    assert repairs.recited == 1 and text == "Night ferries start in March [2]."
+
+
+def test_yes_no_questions():
+    assert is_yes_no("Did The Verge report it?") and is_yes_no("Between A and B, was there a change?")
+    assert not is_yes_no("Which company, as reported by TechCrunch, did it?") and not is_yes_no("Who won?")
+
+
+def test_each_cited_sentence_is_highlighted_once():
+    body, found = highlighted_passage(BODY, ["The harbour bridge will close in May for repairs.",
+                                             "Ferries will run every ten minutes.",
+                                             "The harbour bridge will close in May for repairs."])
+    assert found and body.count(":orange-background[") == 2
