@@ -1,7 +1,7 @@
 """Build and search on both passage stores, with ratios, in one process.
 
     python benchmarks/store_build_search.py [--index index/eval/corpus] [--limit 100]
-        [--qdrant-path :memory: | --qdrant-path FOLDER | --qdrant-url URL]
+        [--qdrant-path :memory: | --qdrant-path FOLDER | --qdrant-url URL] [--articles N]
 
 Reads every article, passage and vector of a built (faiss) index, so nothing
 is embedded again, and writes them through the passage-store interface into a
@@ -10,7 +10,13 @@ the build times are the stores' own work (BM25, sentence index, writes), not
 the embedder's. Then runs the same dev questions through ``Retriever.search``
 on both (query vectors computed once), and compares fusion in the library (what
 the retriever does) with Qdrant's server-side weighted RRF (prefetch of BM25 and
-dense, one query) on the same two signals.
+dense, one query) on the same two signals. Both stores are also scored with
+the evaluation loop of ``rag eval retrieval`` (Hits@10, MRR@10, ...) on the
+same questions.
+
+``--articles N`` keeps only the evidence articles of the ``--limit`` questions
+plus other articles up to N (Qdrant's local mode scans every point for every
+query and is slow past a few thousand passages).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import numpy as np
 
 from rag.config import RetrievalSettings, load_settings
 from rag.embed.registry import make_embedder
-from rag.eval.retrieval import load_queries
+from rag.eval.retrieval import evaluate_retriever, load_queries
 from rag.index.building import embedding_for_index
 from rag.index.qdrant_store import QdrantStore
 from rag.index.store import IndexStore
@@ -51,6 +57,16 @@ def read_all(snapshot):
         passages += snapshot.fetch(ids[start:start + BLOCK])
         vectors.append(snapshot.embeddings(ids[start:start + BLOCK]))
     return articles, passages, np.concatenate(vectors)
+
+
+def keep_articles(articles, passages, vectors, questions, limit):
+    """The questions' evidence articles, then others in stored order, up to ``limit`` articles."""
+    wanted = {e["url"] for q in questions for e in q["evidence_list"]}
+    keep = [a.id for a in articles if a.url in wanted]
+    keep += [a.id for a in articles if a.url not in wanted][:max(0, limit - len(keep))]
+    keep = set(keep)
+    rows = [i for i, p in enumerate(passages) if p.article_id in keep]
+    return [a for a in articles if a.id in keep], [passages[i] for i in rows], vectors[rows]
 
 
 def build(store, manifest, articles, passages, vectors) -> float:
@@ -103,11 +119,15 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=100, help="questions timed")
     parser.add_argument("--qdrant-path", default=":memory:")
     parser.add_argument("--qdrant-url", default=None)
+    parser.add_argument("--articles", type=int, default=None, help="keep the questions' evidence + others up to N")
     args = parser.parse_args()
     print(f"uptime before: {os.popen('uptime').read().strip()}")
     source = IndexStore(args.index).open()
     manifest = {k: source.manifest[k] for k in ("embedder", "chunking")}
     articles, passages, vectors = read_all(source)
+    queries = load_queries(args.queries, args.limit)
+    if args.articles:
+        articles, passages, vectors = keep_articles(articles, passages, vectors, queries, args.articles)
     print(f"{len(articles)} articles, {len(passages)} passages, {vectors.shape[1]}-dim vectors from {args.index}")
     work = Path(tempfile.mkdtemp(prefix="store-bench-"))
     stores = {"faiss": IndexStore(work / "faiss"),
@@ -119,7 +139,7 @@ def main() -> None:
 
     settings = load_settings(index_dir=args.index)
     embedder = make_embedder(embedding_for_index(settings.embedding, IndexStore(args.index)))
-    questions = [q["query"] for q in load_queries(args.queries, args.limit)]
+    questions = [q["query"] for q in queries]
     qvectors = embedder.embed(questions)
     opened = {name: store.open() for name, store in stores.items()}
     retrievers = {name: Retriever(snap, embedder, settings.retrieval) for name, snap in opened.items()}
@@ -132,6 +152,11 @@ def main() -> None:
     same = sum(a == b for a, b in zip(results["faiss"], results["qdrant"]))
     print(f"search  faiss median {med(latency['faiss']):7.1f} ms   qdrant median {med(latency['qdrant']):7.1f} ms   "
           f"ratio {med(latency['qdrant']) / med(latency['faiss']):.1f}x   identical top-10: {same}/{len(questions)}")
+
+    for name, retriever in retrievers.items():
+        overall = evaluate_retriever(retriever, queries, vectors=qvectors)["overall"]
+        print(f"eval    {name:6} " + "  ".join(f"{k} {v:.4f}" for k, v in overall.items() if k != "n")
+              + f"  (n={overall['n']})")
 
     snap, s = opened["qdrant"], settings.retrieval
     pairs = list(zip(questions, qvectors))

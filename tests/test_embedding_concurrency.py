@@ -9,7 +9,7 @@ fails the call, and so the build, with the published index untouched.
 
 from __future__ import annotations
 
-import time
+import threading
 
 import numpy as np
 import pytest
@@ -65,14 +65,36 @@ def test_a_failed_request_is_retried_for_its_batch_only(server):
 
 
 def test_one_batch_failing_for_good_fails_the_call_and_sends_no_more_batches():
-    with FakeOpenAIServer(dim=24, embed_delay=0.1) as server:
+    with FakeOpenAIServer(dim=24, embed_delay=0.5) as server:
         server.script_error(503, endpoint="embeddings")
         with pytest.raises(EmbedderError, match="HTTP 503"):
             embedder_for(server, concurrency=2).embed(TEXTS)
-        time.sleep(0.3)  # let the request still in flight finish
+        seen = len(server.embedding_requests())
+        for thread in [t for t in threading.enumerate() if t.name.startswith("rag-embed")]:
+            thread.join(timeout=30)  # the request still in flight has ended: no sleep
+        # Once the failure is seen no batch is sent: only the one in flight beside
+        # it may still arrive.
+        assert len(server.embedding_requests()) - seen <= 1
         # The failing batch, the one beside it and at most one more started
-        # before the failure was seen; the other 7 of the 10 were never sent.
+        # before the failure was seen (each takes 0.5 s); the other 7 of the 10
+        # were never sent.
         assert len(server.embedding_requests()) <= 3
+
+
+def test_no_batch_is_sent_after_one_failed():
+    """The first request fails at once, the second is held; the worker that saw the
+    failure must not send another batch, however long the call takes to notice."""
+    server = FakeOpenAIServer(dim=24).start()
+    try:
+        server.script_error(503, endpoint="embeddings")
+        server.script_delay(60, endpoint="embeddings")  # held until the server stops
+        with pytest.raises(EmbedderError, match="HTTP 503"):
+            embedder_for(server, concurrency=2).embed(TEXTS)
+    finally:
+        server.stop()  # releases the held request
+    for thread in [t for t in threading.enumerate() if t.name.startswith("rag-embed")]:
+        thread.join(timeout=30)
+    assert len(server.embedding_requests()) <= 2
 
 
 def test_concurrency_is_bounded_in_settings(monkeypatch, tmp_path):

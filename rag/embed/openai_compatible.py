@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
@@ -19,6 +20,10 @@ from rag.openai_api import (
     server_key,
     translate_openai_error,
 )
+
+
+class _NotSent(Exception):
+    """A batch dropped because another one failed first."""
 
 
 class OpenAIEmbedder(Embedder):
@@ -87,13 +92,27 @@ class OpenAIEmbedder(Embedder):
         """Each batch's vectors, in order, with up to ``concurrency`` requests in flight."""
         if self.concurrency == 1 or len(batches) == 1:
             return [self._request(batch) for batch in batches]
+        errors: list[BaseException] = []
+        failed = threading.Event()
+
+        def send(batch: list[str]) -> np.ndarray:
+            # Checked by the worker itself: once a batch has failed for good no
+            # other is sent, however late this thread learns of it.
+            if failed.is_set():
+                raise _NotSent
+            try:
+                return self._request(batch)
+            except BaseException as exc:
+                errors.append(exc)
+                failed.set()
+                raise
+
         pool = ThreadPoolExecutor(min(self.concurrency, len(batches)), thread_name_prefix="rag-embed")
-        futures = [pool.submit(self._request, batch) for batch in batches]
+        futures = [pool.submit(send, batch) for batch in batches]
         try:
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            failed = [f.exception() for f in futures if f in done and f.exception() is not None]
-            if failed:
-                raise failed[0]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if errors:  # set before any _NotSent can be raised
+                raise errors[0]
             return [f.result() for f in futures]
         finally:
             # On a failure the batches not yet sent are dropped at once; the
