@@ -99,6 +99,7 @@ def test_export_is_cached_checked_and_rebuilt_when_damaged(tmp_path, monkeypatch
     data = bytearray(model.read_bytes())
     data[len(data) // 2] ^= 0xFF  # same size, one byte changed
     model.write_bytes(bytes(data))
+    (model.parent / ".export-killed").mkdir()  # what an export killed midway leaves
     rebuilt = make_embedder(EmbeddingSettings(runtime="onnx"))
     assert json.loads(record.read_text())["sha256"] == meta["sha256"]  # the same export again
     assert model.stat().st_mtime_ns != made

@@ -104,7 +104,9 @@ def test_ask_about_the_seed_and_follow_the_citation(server):
         assert entry.count() == 1
         assert SEED_TITLE in entry.inner_text()
         assert SEED.name in entry.inner_text()
-        assert entry.locator(".stMarkdownColoredBackground").count() == 1  # highlighted quote
+        # One card per article: each sentence the answer cites is highlighted, each once.
+        highlighted = entry.locator(".stMarkdownColoredBackground").all_inner_texts()
+        assert highlighted and len(highlighted) == len(set(highlighted))
         marker.click()
         assert page.evaluate("location.hash") == f"#{target}"
 

@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import warnings
@@ -69,6 +70,8 @@ def cached_export(spec: FolderSpec, runtime: str, cache: Path) -> Path:
 
     with FileLock(str(folder / ".lock")):
         if not is_current(target, record, source):  # another process may have just made it
+            for stale in folder.glob(".export-*"):  # left by an export that was killed
+                shutil.rmtree(stale, ignore_errors=True)
             export(spec, runtime, target, record, source)
     return target
 
