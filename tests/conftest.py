@@ -22,9 +22,10 @@ def isolated_from_developer_settings(monkeypatch, tmp_path_factory):
     running the tests, no ``rag.toml`` of the working directory (``RAG_CONFIG``
     names a file that does not exist) and no OpenAI key. ``RAG_CACHE_DIR``
     stays: it only says where derived models are kept, and the one test that
-    writes there sets its own."""
+    writes there sets its own. ``RAG_TEST_*`` stay too: they configure the
+    tests (e.g. a Qdrant server to run against), not the product."""
     for name in list(os.environ):
-        if name.startswith("RAG_") and name != "RAG_CACHE_DIR":
+        if name.startswith("RAG_") and name != "RAG_CACHE_DIR" and not name.startswith("RAG_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("RAG_CONFIG", str(tmp_path_factory.getbasetemp() / "no-rag.toml"))

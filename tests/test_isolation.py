@@ -13,6 +13,8 @@ from tests.conftest import REPO
 def test_settings_are_the_defaults():
     assert load_settings() == Settings.model_validate({})
     assert "OPENAI_API_KEY" not in os.environ
+    if os.environ.get("ISOLATION_PROBE"):  # run by the test below: test configuration is kept
+        assert os.environ.get("RAG_TEST_PROBE") == "kept"
 
 
 def test_developer_settings_do_not_reach_the_tests(tmp_path):
@@ -20,7 +22,7 @@ def test_developer_settings_do_not_reach_the_tests(tmp_path):
     RAG_* variables and an OpenAI key set, still sees the defaults."""
     (tmp_path / "rag.toml").write_text('index_dir = "elsewhere"\n[llm]\nbackend = "openai"\n')
     env = {**os.environ, "RAG_EMBEDDING__BACKEND": "hashing", "RAG_RETRIEVAL__K": "3",
-           "OPENAI_API_KEY": "sk-developer", "PYTHONPATH": str(REPO)}
+           "OPENAI_API_KEY": "sk-developer", "RAG_TEST_PROBE": "kept", "ISOLATION_PROBE": "1", "PYTHONPATH": str(REPO)}
     env.pop("RAG_CONFIG")
     probe = f"{REPO / 'tests' / 'test_isolation.py'}::test_settings_are_the_defaults"
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", probe],
