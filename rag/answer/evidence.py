@@ -43,6 +43,13 @@ from rag.types import Passage
 # Dense cosine of the best passage below which a question is refused, per
 # embedder id (measured: see rag.answer.pipeline's module doc and docs/answers.md).
 MIN_COSINE = {"sentence-transformers/all-MiniLM-L6-v2": 0.35}
+
+
+def min_cosine(model_id: str) -> float | None:
+    """The measured threshold for ``model_id``; an ONNX runtime of a model (id
+    ``<model>+onnx-int8``) shares its PyTorch threshold, since its vectors are
+    within a cosine of 0.98 of PyTorch's (checked at export, rag.embed.onnx_export)."""
+    return MIN_COSINE.get(model_id.split("+", 1)[0])
 _NAME_CANDIDATES = 20  # passages read per name when checking that the index mentions it
 
 
