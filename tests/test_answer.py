@@ -160,6 +160,15 @@ def test_answer_nothing_supports_is_replaced_by_quotes(answerer, server):
     assert "Moon" in answer.raw_text  # what the model said is kept for inspection
 
 
+def test_yes_no_verdict_is_kept_when_only_its_reasons_are_unsupported(answerer, server):
+    server.script_reply("No, the plan was drafted by astronauts on the Moon in 1850 [1].")
+    answer = answerer.answer("Does Ukraine's victory plan ask the West for permission to strike Russia?")
+    assert answer.repairs["fallback"] == 1 and not answer.refused
+    assert answer.text.startswith("No, by the model's reading of the sources;") and "Moon" not in answer.text
+    assert answer.citations and all(c.supported for c in answer.citations)
+    assert strict_correct(answer.text, "No") and not strict_correct(answer.text, "Yes")
+
+
 def test_uncited_sentence_is_cited_in_code(answerer, server):
     server.script_reply("Yes. Stock markets in Tokyo fell sharply after the Bank of Japan raised interest rates.")
     answer = answerer.answer(TWO_Q)

@@ -7,6 +7,7 @@ from datetime import date
 
 from rag.answer.context import GAP, build_sources, merge_spans
 from rag.answer.dates import date_range
+from rag.answer.evidence import min_cosine
 from rag.answer.names import mentions, missing_names, question_names
 from rag.answer.outlets import attributed_outlets, matches_source, unknown_outlets
 from rag.answer.prompts import is_yes_no
@@ -75,6 +76,9 @@ def test_attributed_publishers_and_unknown_ones():
     # A publisher's own "and" is not two publishers; possessives and months are not publishers.
     assert unknown_outlets("Did the report from The Independent - Life and Style on Taylor Swift's tour "
                            "published in October and the TechCrunch review of Google's phone agree?", known) == []
+    # A quoted title is not a publisher; a quoted publisher still is one.
+    assert unknown_outlets("Does the 'NBA Rookie of the Year Odds' article from TechCrunch agree with "
+                           "the \"Forbes\" report?", known) == ["Forbes"]
 
 
 def test_names_the_question_asks_about():
@@ -83,6 +87,11 @@ def test_names_the_question_asks_about():
     assert mentions("Surin Kim", "Surin Kim's first job") and not mentions("Surin Kim", "Kim Jong Un visited")
     texts = {"Surin Kim": ["Kim Jong Un visited Seoul."], "Google": ["Google said so."], "AI": ["AI is here"]}
     assert missing_names(["Surin Kim", "Google", "AI"], lambda name: texts[name]) == ["Surin Kim"]
+
+
+def test_initials_are_not_names_to_look_up():
+    q = "Did Fortune report that U.S. home sales fell while U.S. Steel rose?"
+    assert question_names(q, ["Fortune"]) == ["U.S. Steel"]
 
 
 def test_relative_dates_resolve_against_the_newest_article():
@@ -130,3 +139,10 @@ def test_each_cited_sentence_is_highlighted_once():
                                              "Ferries will run every ten minutes.",
                                              "The harbour bridge will close in May for repairs."])
     assert found and body.count(":orange-background[") == 2
+
+
+def test_an_onnx_runtime_shares_its_models_refusal_threshold():
+    assert min_cosine("sentence-transformers/all-MiniLM-L6-v2") == 0.35
+    assert min_cosine("sentence-transformers/all-MiniLM-L6-v2+onnx-int8") == 0.35
+    assert min_cosine("sentence-transformers/all-MiniLM-L6-v2+onnx") == 0.35
+    assert min_cosine("hashing/words-256") is None

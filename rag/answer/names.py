@@ -41,6 +41,10 @@ def question_names(question: str, known_sources: Iterable[str] = ()) -> list[str
             while words and words[-1].lower() in _EDGE:
                 words = words[:-1]
             name = " ".join(words)
+            # Initials alone ("U.S.", "U.K.") are skipped: the lexical index
+            # drops one-letter tokens, so it could never find them.
+            if max(map(len, _WORDS.findall(name)), default=0) < 2:
+                continue
             if len(name) >= 3 and name.lower() not in _MONTHS and name not in names:
                 names.append(name)
     return names

@@ -27,6 +27,9 @@ _PATTERNS = [
     re.compile(rf"\b(?:did|does|has|have)\s+(?:the\s+)?{_NAME}\s+(?:report|publish)"),
 ]
 _SPLIT = re.compile(r"\s+(?:and|&)\s+|,\s*")
+# A quoted span: "the 'NBA Rookie of the Year Odds' article" quotes a title, and
+# "Year Odds" inside it is no publisher ('The Verge' quoted whole still is one).
+_QUOTED = re.compile(r"(?<!\w)['‘\"“](.+?)['’\"”](?!\w)")
 _MONTHS = frozenset("""january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec""".split())
 _TRAILING = re.compile(r"(?:\s+(?:of|and|&|-|\|))+$")
@@ -42,8 +45,11 @@ def _norm(name: str) -> str:
 def attributed_outlets(question: str) -> list[str]:
     """Names the question attributes reporting to, as written (may include unknown ones)."""
     found: list[str] = []
+    quoted = [m.span(1) for m in _QUOTED.finditer(question)]
     for pattern in _PATTERNS:
         for match in pattern.finditer(question):
+            if any(start < match.start(1) < end for start, end in quoted):
+                continue  # part of a quoted title
             for part in _SPLIT.split(match.group(1)):
                 name = _TRAILING.sub("", part.strip()).strip().rstrip("'’\"")
                 if re.search(r"['’]s?$", name) or name.split()[0].lower().strip(".") in _MONTHS if name else True:

@@ -42,13 +42,14 @@ from typing import Any
 
 from rag.answer.citations import Citation, process_citations, strip_markers
 from rag.answer.context import Source, build_sources
-from rag.answer.evidence import MIN_COSINE, Evidence, gather, refusal_reason
+from rag.answer.evidence import MIN_COSINE, Evidence, gather, min_cosine, refusal_reason
 from rag.answer.followups import clean_rewrite, keyword_rewrite, looks_like_followup
 from rag.answer.prompts import (
     NO_ANSWER,
     answer_messages,
     check_messages,
     fixed_tokens,
+    is_yes_no,
     rewrite_messages,
 )
 from rag.answer.repair import Repairs, repair_citations
@@ -62,6 +63,10 @@ __all__ = ["MIN_COSINE", "Answer", "Answerer", "Plan", "is_refusal", "keyword_re
 NOT_COVERED = f"{NO_ANSWER} The indexed articles do not appear to cover this question."
 FALLBACK_INTRO = ("The model's answer could not be used, so here are the sentences of the articles that best "
                   "match your question:")
+# A yes/no question's verdict is what was asked: when only the model's reasons fail the
+# support check, the verdict is kept, said to be the model's, and the quotes follow.
+VERDICT_FALLBACK = ("{verdict}, by the model's reading of the sources; its reasons could not be matched to "
+                    "them, so here are the sentences of the articles that best match your question:")
 _REFUSAL = re.compile(
     r"insufficient information|not enough information|no (?:relevant )?information"
     r"|(?:do|does|did) not (?:appear to |seem to )?(?:answer|contain|provide|mention|say|include|cover|specify|address)"
@@ -219,7 +224,7 @@ class Answerer:
         a = self.settings.answer
         standalone = self.standalone_question(question, list(history))
         evidence = gather(self.opened, a, standalone, filters, check_names=a.check_names)
-        threshold = a.min_relevance or MIN_COSINE.get(self.opened.embedder.model_id)
+        threshold = a.min_relevance or min_cosine(self.opened.embedder.model_id)
         reason = refusal_reason(evidence, threshold if threshold and threshold > 0 else None)
         if reason:
             return Plan(question, standalone, evidence, reason, [])
@@ -316,16 +321,19 @@ class Answerer:
         supported = process_citations(text, plan.sources, question=plan.standalone)
         if words and any(claim.supported for c in supported.citations for claim in c.claims):
             return text, repairs, False
-        fallback = self._fallback(plan)
+        verdict = _YES_NO.match(words) if is_yes_no(plan.standalone) else None
+        fallback = self._fallback(plan, verdict.group(1).capitalize() if verdict else None)
         if fallback is None:  # nothing in the sources matches the question either
             return (text if words else NOT_COVERED), repairs, False
         return fallback, repairs, True
 
-    def _fallback(self, plan: Plan) -> str | None:
-        """The sources' sentences that best match the question, cited (the extractive answer)."""
+    def _fallback(self, plan: Plan, verdict: str | None = None) -> str | None:
+        """The sources' sentences that best match the question, cited (the extractive answer),
+        after the model's ``verdict`` ("Yes"/"No") on a yes/no question when it gave one."""
         from rag.llm.extractive import ExtractiveChatModel, cite
 
         picked = ExtractiveChatModel().select(plan.standalone, [s.text for s in plan.sources])
         if not picked:
             return None
-        return FALLBACK_INTRO + "".join("\n\n" + cite(sentence, n) for sentence, n in picked)
+        intro = VERDICT_FALLBACK.format(verdict=verdict) if verdict else FALLBACK_INTRO
+        return intro + "".join("\n\n" + cite(sentence, n) for sentence, n in picked)

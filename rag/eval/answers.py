@@ -130,7 +130,9 @@ def answer_record(query: dict, answer: Any, seconds: float | None = None) -> dic
         "id": query.get("id"),
         "type": query.get("question_type"),
         "null": is_null(query),
+        "question": query.get("query"),
         "answer": answer.text,
+        "raw_answer": answer.raw_text,  # what the model wrote, before repair or fallback
         "gold": gold,
         "refused": answer.refused,
         "overlap_correct": word_overlap_correct(answer.text, gold),
