@@ -159,8 +159,9 @@ def metadata(record: dict) -> dict:
     return {f: record[f] for f in META_FIELDS if record.get(f)}
 
 
-def run_article_rag(job: Job) -> dict:
-    """article-rag's default pipeline, as ``rag eval retrieval`` runs it."""
+def run_article_rag(job: Job, runtime: str | None = None) -> dict:
+    """article-rag's default pipeline, as ``rag eval retrieval`` runs it; with ``runtime``,
+    the same pipeline with the model run by that embedding runtime instead of the default."""
     from rag.config import load_settings
     from rag.embed.registry import make_embedder
     from rag.index.building import build_index
@@ -168,7 +169,8 @@ def run_article_rag(job: Job) -> dict:
 
     meter = PeakRSS()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(index_dir=Path(tmp) / "index")
+        settings = load_settings(index_dir=Path(tmp) / "index",
+                                 **({"embedding": {"runtime": runtime}} if runtime else {}))
         embedder = make_embedder(settings.embedding)
         embedder.embed(["warm up"])
         bars: dict[str, tqdm] = {}
@@ -188,7 +190,8 @@ def run_article_rag(job: Job) -> dict:
         try:
             embedded = [p.full_text for p in opened.snapshot.passages(list(range(len(opened.snapshot))))]
             search = lambda q: [p.full_text for p in opened.retriever.search(q, job.k)]  # noqa: E731
-            variants = [measure("article-rag", search, job, meter)]
+            name = f"article-rag ({runtime} runtime)" if runtime else "article-rag"
+            variants = [measure(name, search, job, meter)]
         finally:
             opened.close()
     assert len(embedded) == report.passages
@@ -339,7 +342,13 @@ def run_haystack(job: Job) -> dict:
     return {"ingest": ingestion(seconds, len(records), embedded, mem), "variants": variants}
 
 
-FAMILIES = {"article-rag": run_article_rag, "llamaindex": run_llamaindex, "haystack": run_haystack}
+FAMILIES = {
+    "article-rag": run_article_rag,
+    # The same pipeline on PyTorch, the runtime the peers use: the pipelines compared on one runtime.
+    "article-rag-torch": partial(run_article_rag, runtime="torch"),
+    "llamaindex": run_llamaindex,
+    "haystack": run_haystack,
+}
 
 
 def run_family(name: str, job: Job) -> dict:

@@ -4,7 +4,8 @@
     python benchmarks/peers.py [--limit N] [--articles N] [--json] [--out FILE]
 
 Runs, one after the other and each in a fresh child process of this one run:
-article-rag's default pipeline (as ``rag eval retrieval`` runs it), LlamaIndex
+article-rag's default pipeline (as ``rag eval retrieval`` runs it), the same
+pipeline with the model run by PyTorch (the runtime the peers use), LlamaIndex
 (hybrid: vector + BM25 fused by ``QueryFusionRetriever`` reciprocal rerank;
 vector only; BM25 only) and Haystack (hybrid: BM25 + embedding retrievers
 joined by ``DocumentJoiner`` reciprocal rank fusion; embedding only; BM25
@@ -90,7 +91,7 @@ def rows_of(family: dict, baseline: dict) -> list[dict]:
 
 def summary(rows: list[dict]) -> dict:
     """article-rag against the best peer row of each headline column."""
-    ours, peers = rows[0], rows[1:]
+    ours, peers = rows[0], [r for r in rows[1:] if not r["pipeline"].startswith("article-rag")]
     out = {}
     for key in ("hits@10", "mrr@10", "ingest_ratio", "articles_ratio", "articles_cpu_ratio"):
         best = max(peers, key=lambda r: r[key], default=None)
@@ -113,7 +114,8 @@ def versions() -> dict:
     out = {}
     for name in ("article-rag", "llama-index-core", "llama-index-embeddings-huggingface",
                  "llama-index-retrievers-bm25", "llama-index-vector-stores-faiss", "haystack-ai",
-                 "sentence-transformers-haystack", "sentence-transformers", "transformers", "torch", "faiss-cpu"):
+                 "sentence-transformers-haystack", "sentence-transformers", "transformers", "torch", "onnxruntime",
+                 "faiss-cpu"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
