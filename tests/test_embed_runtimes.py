@@ -4,7 +4,10 @@ identity in the index, and the cached export (made once, checked, rebuilt when d
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +108,20 @@ def test_export_is_cached_checked_and_rebuilt_when_damaged(tmp_path, monkeypatch
     assert model.stat().st_mtime_ns != made
     assert np.allclose(rebuilt.embed(TEXTS[:2]), first.embed(TEXTS[:2]), atol=1e-6)
     assert not [p for p in model.parent.iterdir() if p.name.startswith(".export-") or p.suffix == ".tmp"]
+
+
+def test_first_build_exports_without_debug_noise(tmp_path, articles_dir):
+    """The first build on the default runtime exports the model (a fresh process and
+    cache, as on a new machine) and prints the export line, not other libraries' debug logs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(RAG_CACHE_DIR=str(tmp_path / "cache"), RAG_CONFIG=str(tmp_path / "none.toml"))
+    done = subprocess.run([str(Path(sys.executable).parent / "rag"), "index", "build", str(articles_dir),
+                           "--index", str(tmp_path / "index")], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Exporting the embedding model all-MiniLM-L6-v2 to ONNX (onnx-int8" in done.stderr
+    assert "DEBUG" not in done.stderr + done.stdout
+    assert list((tmp_path / "cache" / "onnx").glob("*/onnx-int8.onnx"))
 
 
 def test_unwritable_cache_is_a_clear_error(tmp_path, monkeypatch):

@@ -103,6 +103,18 @@ def is_current(target: Path, record: Path, source: dict) -> bool:
 
 def export(spec: FolderSpec, runtime: str, target: Path, record: Path, source: dict) -> None:
     """Export, check and publish ``target`` and its ``record`` (see the module docstring)."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        _export(spec, runtime, target, record, source)
+    finally:
+        # ONNX Runtime's tools configure the root logger when imported (DEBUG,
+        # with a handler), which would print other libraries' debug lines.
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+
+def _export(spec: FolderSpec, runtime: str, target: Path, record: Path, source: dict) -> None:
     state = "damaged or out of date" if target.exists() or record.exists() else "not made yet"
     print(f"Exporting the embedding model {spec.name} to ONNX ({runtime}; the cached export is {state}) "
           f"into {target.parent}, once...", file=sys.stderr)
