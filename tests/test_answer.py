@@ -386,7 +386,7 @@ def test_ask_json_shape(index_settings, server, monkeypatch):
                 "backend", "model", "timings"):
         assert key in data
     assert data["backend"] == "openai" and data["model"] == "fake-chat" and data["dropped_citations"] == 1
-    assert data["prompt_tokens"] > 0 and set(data["repairs"]) == {"cited", "recited", "uncited", "fallback"}
+    assert data["prompt_tokens"] > 0 and set(data["repairs"]) == {"cited", "recited", "uncited", "trimmed", "fallback"}
     assert set(data["timings"]) >= {"retrieval_ms", "first_token_ms", "total_ms"}
     for citation in data["citations"]:
         assert set(citation) >= {"n", "passage_id", "article_id", "title", "source", "published_at", "url",

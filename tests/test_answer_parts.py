@@ -11,6 +11,7 @@ from rag.answer.evidence import min_cosine
 from rag.answer.names import mentions, missing_names, question_names
 from rag.answer.outlets import attributed_outlets, matches_source, unknown_outlets
 from rag.answer.prompts import is_yes_no
+from rag.answer.citations import process_citations
 from rag.answer.repair import repair_citations
 from rag.llm.base import estimate_tokens
 from rag.types import Passage
@@ -127,6 +128,39 @@ def test_repair_moves_a_citation_to_the_source_that_supports_it():
                     header="Ferries", start=0, end=53, token_count=0, title="Ferries")
     text, repairs = repair_citations("Night ferries start in March [1].", [passage("p1", 0, len(BODY)), ferry])
     assert repairs.recited == 1 and text == "Night ferries start in March [2]."
+
+
+def _source(pid: str, text: str, title: str) -> Passage:
+    return Passage(id=pid, article_id=pid, ordinal=0, text=text, header=title, start=0, end=len(text),
+                   token_count=0, title=title)
+
+
+def test_repair_drops_a_cited_source_that_carries_nothing_of_the_claim():
+    ferry = _source("f1", "Night ferries start in March, the port operator said.", "Ferries")
+    rugby = _source("r1", "The All Blacks won the rugby final in Paris.", "Rugby")
+    text, repairs = repair_citations("The harbour bridge will close in May for repairs [1][3].",
+                                     [passage("p1", 0, len(BODY)), ferry, rugby])
+    assert (text, repairs.trimmed) == ("The harbour bridge will close in May for repairs [1].", 1)
+    assert process_citations(text, [passage("p1", 0, len(BODY)), ferry, rugby]).unsupported == 0
+    # A trailing group re-pointed to what the group before it already cites is not repeated.
+    text, _ = repair_citations("The harbour bridge will close in May for repairs [1][2], [3].",
+                               [passage("p1", 0, len(BODY)), ferry, rugby])
+    assert text == "The harbour bridge will close in May for repairs [1]."
+    # Two sources that each carry part of the claim are both kept.
+    both = "The harbour bridge will close in May while night ferries start in March [1][2]."
+    assert repair_citations(both, [passage("p1", 0, len(BODY)), ferry, rugby]) [0] == both
+
+
+def test_repair_points_a_two_source_claim_at_the_pair_that_supports_it():
+    bridge = _source("b1", "The harbour bridge will close in May for repairs, the council said.", "Bridge")
+    ferry = _source("f1", "Night ferries start in March, the port operator said.", "Ferries")
+    rugby = _source("r1", "The All Blacks won the rugby final in Paris.", "Rugby")
+    claim = "The harbour bridge closes in May and night ferries start in March, officials confirmed"
+    sources = [ferry, rugby, bridge]
+    assert process_citations(f"{claim} [3].", sources).unsupported == 1  # neither alone carries half
+    text, repairs = repair_citations(f"{claim} [3].", sources)
+    assert (text, repairs.recited) == (f"{claim} [1][3].", 1)
+    assert process_citations(text, sources).unsupported == 0
 
 
 def test_yes_no_questions():

@@ -213,8 +213,23 @@ def _shown_text(passage: Any) -> str:
     return str(getattr(passage, "text", passage))
 
 
+@dataclass
+class MarkerGroup:
+    """Adjacent markers (``[1][2]``) with the claim they cite and their span in the text."""
+
+    claim: str
+    numbers: list[int]
+    start: int
+    end: int
+
+
 def _claims(text: str) -> list[tuple[str, list[int]]]:
-    """(claim text, cited numbers) for each group of adjacent markers in ``text``.
+    """(claim text, cited numbers) for each group of adjacent markers in ``text``."""
+    return [(g.claim, g.numbers) for g in marker_groups(text)]
+
+
+def marker_groups(text: str) -> list[MarkerGroup]:
+    """Each group of adjacent markers in ``text`` with the claim it cites.
 
     The claim is the text of the marker's sentence before it, starting after
     the previous marker group of that sentence when that piece says enough on
@@ -234,12 +249,13 @@ def _claims(text: str) -> list[tuple[str, list[int]]]:
     out = []
     prev_end_in_sentence: dict[int, int] = {}
     for start, end, numbers in groups:
+        group_start = start
         idx = next((i for i, (s, e) in enumerate(spans) if s <= start < e), len(spans) - 1)
         s, e = spans[idx]
         if not strip_markers(text[s:start]).strip():
             if start == 0 or text[:start].rstrip(" \t").endswith("\n") or idx == 0:
                 # "[1] Claim." at the start of a line labels what follows it.
-                out.append((strip_markers(text[end:e]).strip(), numbers))
+                out.append(MarkerGroup(strip_markers(text[end:e]).strip(), numbers, start, end))
                 prev_end_in_sentence[idx] = end
                 continue
             idx -= 1
@@ -252,8 +268,28 @@ def _claims(text: str) -> list[tuple[str, list[int]]]:
             ps, _ = spans[idx - 1]
             piece = strip_markers(text[ps:start if start > s else e])
         prev_end_in_sentence[idx] = end
-        out.append((piece.strip(), numbers))
+        out.append(MarkerGroup(piece.strip(), numbers, group_start, end))
     return out
+
+
+def checked_claim(claim: str, question: str | None) -> str:
+    """What a claim is checked as: itself, or, when it has no content words of its own
+    (a bare "No"), the question's words too."""
+    return f"{question} {claim}" if question and not content_terms(claim) else claim
+
+
+def judge_support(checked: str, texts: Sequence[str], threshold: float = SUPPORT_THRESHOLD
+                  ) -> list[tuple[float, bool]]:
+    """(score, supported) of each of ``texts`` cited together for the claim ``checked``.
+
+    One passage must carry ``threshold`` of the claim; several cited together
+    must carry it as a union, and each at least half of the threshold.
+    """
+    if len(texts) == 1:
+        alone = support_score(checked, texts[0])
+        return [(alone, alone >= threshold)]
+    together = support_score(checked, "\n".join(texts))
+    return [(together, together >= threshold and support_score(checked, t) >= threshold / 2) for t in texts]
 
 
 def process_citations(text: str, passages: Sequence[Any], threshold: float = SUPPORT_THRESHOLD,
@@ -273,14 +309,10 @@ def process_citations(text: str, passages: Sequence[Any], threshold: float = SUP
     unsupported = 0
     for claim, numbers in _claims(new_text):
         cited = sorted(set(numbers))
-        checked = f"{question} {claim}" if question and not content_terms(claim) else claim
-        union = "\n".join(texts[n - 1] for n in cited)
-        together = support_score(checked, union)
-        for n in cited:
-            alone = support_score(checked, texts[n - 1])
-            ok = alone >= threshold if len(cited) == 1 else (together >= threshold and alone >= threshold / 2)
+        checked = checked_claim(claim, question)
+        for n, (score, ok) in zip(cited, judge_support(checked, [texts[n - 1] for n in cited], threshold)):
             unsupported += not ok
-            claims_by_n[n].append(Claim(claim, round(alone if len(cited) == 1 else together, 3), ok))
+            claims_by_n[n].append(Claim(claim, round(score, 3), ok))
             quote = best_quote(checked, _shown_text(passages[picked[n - 1]]))
             if quote not in quotes_by_n[n]:
                 quotes_by_n[n].append(quote)

@@ -101,7 +101,7 @@ def score_answers(records: Sequence[dict]) -> dict[str, Any]:
         "invalid_markers": markers - sum(r["valid_markers"] for r in records),
         "unsupported_share": sum(r["unsupported"] for r in records) / checks if checks else 0.0,
         "repairs": {k: sum(r.get("repairs", {}).get(k, 0) for r in records)
-                    for k in ("cited", "recited", "uncited", "fallback")},
+                    for k in ("cited", "recited", "uncited", "trimmed", "fallback")},
         "mean_prompt_tokens": mean("prompt_tokens"),
         "mean_seconds": mean("seconds"),
         "errors": sum(1 for r in records if r.get("error")),
