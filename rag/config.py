@@ -154,6 +154,11 @@ class AnswerSettings(BaseModel):
     # Ask the model first, in a short call, whether the sources answer the question.
     check_evidence: bool = False
     min_relevance: float = 0.0
+    # A yes/no answer starts "No" when log P(Yes) - log P(No) of the reply's
+    # first token is below this (rag.answer.verdict). None: the value measured
+    # for the chat model (the packaged Qwen GGUF only), else the model's own
+    # first word. Needs the in-process llama.cpp backend.
+    yes_no_threshold: float | None = None
     rewrite_followups: bool = True
     # Follow-up rewriting: how much of the conversation the model is shown,
     # and how long the standalone question may be.

@@ -53,6 +53,7 @@ from rag.answer.prompts import (
     rewrite_messages,
 )
 from rag.answer.repair import Repairs, repair_citations
+from rag.answer.verdict import yes_no_threshold
 from rag.config import Settings
 from rag.index.words import content_terms
 from rag.ingest.sentences import split_sentences
@@ -292,7 +293,8 @@ class Answerer:
         timings["first_token_ms"] = None
         # Closed when this generator is (a reader that stops mid-answer), so a
         # local model's lock is released then, not at garbage collection.
-        with closing(model.stream(messages, max_tokens=llm.max_answer_tokens)) as deltas:
+        verdict = self._verdict_options(plan, model)
+        with closing(model.stream(messages, max_tokens=llm.max_answer_tokens, **verdict)) as deltas:
             for delta in deltas:
                 if not delta:
                     continue
@@ -310,6 +312,14 @@ class Answerer:
                      timings=timings, raw_text=raw, refusal_reason="model" if refused else None,
                      repairs={**repairs.to_dict(), "fallback": int(fallback)}, prompt_tokens=prompt_tokens,
                      **base)
+
+    def _verdict_options(self, plan: Plan, model: Any) -> dict[str, float]:
+        """``yes_no_threshold`` for the model's stream on a yes/no question, when it has one
+        (rag.answer.verdict)."""
+        if not getattr(model, "calibrates_yes_no", False) or not is_yes_no(plan.standalone):
+            return {}
+        threshold = yes_no_threshold(self.settings.answer.yes_no_threshold, str(model.model))
+        return {} if threshold is None else {"yes_no_threshold": threshold}
 
     def _finish(self, raw: str, plan: Plan) -> tuple[str, Repairs, bool]:
         """Repair the raw answer's citations; fall back to quoted sentences when it says nothing

@@ -39,6 +39,9 @@ class ChatModel(ABC):
     can_rewrite: bool = True
     """True for a language model: it can rewrite a follow-up into a standalone
     question and answer a yes/no judgement. False for a model that only quotes."""
+    calibrates_yes_no: bool = False
+    """True when ``stream`` takes ``yes_no_threshold`` (rag.answer.verdict): it can read
+    its first token's odds and open a yes/no reply with the calibrated verdict."""
 
     @abstractmethod
     def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:

@@ -38,6 +38,7 @@ class LlamaCppChatModel(ChatModel):
     """A GGUF model run in-process by llama-cpp-python, loaded once, lazily."""
 
     backend = "llama-cpp"
+    calibrates_yes_no = True
 
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
@@ -99,17 +100,25 @@ class LlamaCppChatModel(ChatModel):
                 self._turn.wait()
             return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None,
+               yes_no_threshold: float | None = None) -> Iterator[str]:
+        """Stream the reply; with ``yes_no_threshold``, a reply that opens with Yes or No opens
+        with the verdict its first-token odds give at that threshold (rag.answer.verdict)."""
         llm = self._load()
         ticket = object()
         self._take_turn(ticket)
         chunks: Any = None
+        self.last_yes_no_margin = None
+        extra: dict[str, Any] = {}
+        if yes_no_threshold is not None:
+            extra["logits_processor"] = [self._verdict_processor(llm, yes_no_threshold)]
         try:
             chunks = llm.create_chat_completion(
                 messages=messages,
                 stream=True,
                 max_tokens=max_tokens or self.settings.max_answer_tokens,
                 temperature=self.settings.temperature,
+                **extra,
             )
             while (chunk := self._next_piece(ticket, chunks)) is not None:
                 for choice in chunk.get("choices", ()):
@@ -130,6 +139,37 @@ class LlamaCppChatModel(ChatModel):
             if chunks is not None:
                 chunks.close()  # runs no llama.cpp code: safe even after a hand-over
             self._end_turn(ticket)
+
+    last_yes_no_margin: float | None = None
+    """log P(Yes) - log P(No) of the last streamed reply's first token (with a threshold given)."""
+
+    def _verdict_processor(self, llm: Any, threshold: float) -> Any:
+        """A logits processor that, at the first token only, puts Yes or No on top by the
+        threshold when the model's own top token is one of them (a yes/no reply)."""
+        import numpy as np
+
+        yes, no = _first_token_ids(llm, "Yes"), _first_token_ids(llm, "No")
+        seen = False
+
+        def processor(_input_ids: Any, scores: Any) -> Any:
+            nonlocal seen
+            if seen:
+                return scores
+            seen = True
+            logits = np.asarray(scores, dtype=np.float64)
+            top = int(np.argmax(logits))
+            if top not in yes and top not in no:
+                return scores
+            peak = logits.max()
+            log_odds = lambda ids: float(np.log(np.exp(logits[ids] - peak).sum()))  # noqa: E731
+            margin = log_odds(yes) - log_odds(no)
+            self.last_yes_no_margin = margin
+            chosen = yes if margin >= threshold else no
+            best = chosen[int(np.argmax(logits[chosen]))]
+            scores[best] = peak + 10.0  # far above the rest, whatever the temperature
+            return scores
+
+        return processor
 
     # -- one answer at a time (module docstring) -----------------------------------------
 
@@ -165,3 +205,9 @@ class LlamaCppChatModel(ChatModel):
             if self._owner is ticket:
                 self._owner = None
                 self._turn.notify_all()
+
+
+def _first_token_ids(llm: Any, word: str) -> list[int]:
+    """The first token of each spelling of ``word`` a reply may open with ("No", " No", "no", "NO")."""
+    spellings = (word, " " + word, word.lower(), " " + word.lower(), word.upper())
+    return sorted({llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in spellings})

