@@ -49,4 +49,4 @@ def test_the_first_token_odds_decide_the_verdict(smollm2):
 def test_a_reply_that_does_not_open_with_yes_or_no_is_left_alone(smollm2):
     plain = smollm2.complete(OPEN)
     assert smollm2.complete(OPEN, yes_no_threshold=100.0) == plain
-    assert smollm2.last_yes_no_margin is None
+    assert smollm2.last_yes_no_margin is not None  # measured all the same

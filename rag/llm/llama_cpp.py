@@ -141,7 +141,8 @@ class LlamaCppChatModel(ChatModel):
             self._end_turn(ticket)
 
     last_yes_no_margin: float | None = None
-    """log P(Yes) - log P(No) of the last streamed reply's first token (with a threshold given)."""
+    """log P(Yes) - log P(No) of the last streamed reply's first token (with a threshold given),
+    recorded whether or not the reply opens with Yes or No."""
 
     def _verdict_processor(self, llm: Any, threshold: float) -> Any:
         """A logits processor that, at the first token only, puts Yes or No on top by the
@@ -157,13 +158,13 @@ class LlamaCppChatModel(ChatModel):
                 return scores
             seen = True
             logits = np.asarray(scores, dtype=np.float64)
-            top = int(np.argmax(logits))
-            if top not in yes and top not in no:
-                return scores
             peak = logits.max()
             log_odds = lambda ids: float(np.log(np.exp(logits[ids] - peak).sum()))  # noqa: E731
             margin = log_odds(yes) - log_odds(no)
             self.last_yes_no_margin = margin
+            top = int(np.argmax(logits))
+            if top not in yes and top not in no:
+                return scores
             chosen = yes if margin >= threshold else no
             best = chosen[int(np.argmax(logits[chosen]))]
             scores[best] = peak + 10.0  # far above the rest, whatever the temperature
