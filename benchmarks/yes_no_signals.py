@@ -1,0 +1,123 @@
+"""Other yes/no verdict signals, beside the answer's first-token odds (docs/answers.md).
+
+For each yes/no dev question from ``--start`` on, over the sources the
+pipeline builds, records:
+
+- ``m_answer``: log P(Yes) - log P(No) of the answer prompt's first token
+  (what rag.answer.verdict uses);
+- ``m_true``: log P(True) - log P(False) for "Is what the question says true
+  according to the sources?";
+- ``m_halves``: the question split into its halves ("A says X while B says
+  Y"), each asked as "Statement: ... Do the sources say this?" (Yes/No odds);
+- ``lex_halves``: each half's lexical support by its best source
+  (rag.answer.citations.support_score).
+
+Then prints the AUC of each signal (and of some sums) against the gold
+answers. The extra prompts share the sources with the answer prompt, so
+llama.cpp reads only their last lines again.
+
+    python benchmarks/yes_no_signals.py --index index/eval/corpus --start 200 --out signals.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.citations import support_score
+from rag.answer.pipeline import Answerer
+from rag.answer.prompts import SYSTEM_PROMPT, _user_prompt, answer_messages
+from rag.config import load_settings
+from rag.eval.retrieval import load_queries
+
+_SPLIT = re.compile(r",?\s+(?:while|whereas|and (?:did|does|do|is|was|has|have|are|were)|but|compared to|"
+                    r"in contrast to)\s+", re.I)
+
+
+def halves(question: str) -> list[str]:
+    parts = [p.strip(" ?,") for p in _SPLIT.split(question) if len(p.split()) >= 4]
+    return parts if len(parts) >= 2 else [question.strip(" ?")]
+
+
+def auc(rows: list[dict], key) -> float:
+    yes = [key(r) for r in rows if r["gold"] == "yes"]
+    no = [key(r) for r in rows if r["gold"] == "no"]
+    return sum((y > n) + 0.5 * (y == n) for y in yes for n in no) / (len(yes) * len(no))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--queries", type=Path, default=Path("../shared/eval/multihop-rag/queries-dev.json"))
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--start", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    queries = load_queries(args.queries, None, include_null=True)[args.start:]
+    queries = [q for q in queries if str(q.get("answer", "")).strip().lower() in ("yes", "no")]
+    rows = []
+    with Answerer(load_settings(index_dir=args.index)) as answerer:
+        llm = answerer.chat_model._load()  # the in-process llama.cpp model
+
+        def first_ids(word: str) -> list[int]:
+            spellings = (word, " " + word, word.lower(), " " + word.lower(), word.upper())
+            return sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in spellings})
+
+        pairs = {"yn": (first_ids("Yes"), first_ids("No")), "tf": (first_ids("True"), first_ids("False"))}
+
+        def margin(messages: list[dict], pair: str) -> float:
+            seen: dict = {}
+
+            def capture(_ids, scores):
+                seen.setdefault("s", np.array(scores, dtype=np.float64))
+                return scores
+
+            llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, logits_processor=[capture])
+            s = seen["s"]
+            peak = s.max()
+            a, b = pairs[pair]
+            return float(np.log(np.exp(s[a] - peak).sum()) - np.log(np.exp(s[b] - peak).sum()))
+
+        def asked(text: str, instruction: str, sources) -> list[dict]:
+            return [{"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "user", "content": _user_prompt(text, sources, instruction)}]
+
+        for i, query in enumerate(queries, start=1):
+            plan = answerer.plan(query["query"])
+            if plan.refusal:
+                continue
+            texts = [s.full_text for s in plan.sources]
+            parts = halves(plan.standalone)
+            row = {"id": query.get("id"), "gold": query["answer"].strip().lower(), "halves": parts,
+                   "m_answer": margin(answer_messages(plan.standalone, plan.sources), "yn"),
+                   "m_true": margin(asked(plan.standalone, "Is what the question says true according to the "
+                                          "sources? Answer True or False:", plan.sources), "tf"),
+                   "m_halves": [margin([m if m["role"] == "system" else
+                                        {**m, "content": m["content"].replace("Question: ", "Statement: ")}
+                                        for m in asked(h, "Do the sources say this? Answer Yes or No:",
+                                                       plan.sources)], "yn") for h in parts],
+                   "lex_halves": [max(support_score(h, t) for t in texts) for h in parts]}
+            rows.append(row)
+            if args.out:
+                with open(args.out, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(row) + "\n")
+            print(f"\r{i}/{len(queries)}", end="", flush=True)
+    print()
+    signals = {
+        "answer's Yes/No odds": lambda r: r["m_answer"],
+        "True/False odds": lambda r: r["m_true"],
+        "halves, lower Yes/No odds": lambda r: min(r["m_halves"]),
+        "halves, mean Yes/No odds": lambda r: sum(r["m_halves"]) / len(r["m_halves"]),
+        "halves, lower lexical support": lambda r: min(r["lex_halves"]),
+        "answer + True/False": lambda r: r["m_answer"] + r["m_true"],
+    }
+    print(f"{len(rows)} yes/no questions")
+    for name, key in signals.items():
+        print(f"AUC {auc(rows, key):.3f}  {name}")
+
+
+if __name__ == "__main__":
+    main()
