@@ -22,10 +22,14 @@ The steps, each in its own module:
    first, in a separate short call over the same prompt, whether the sources
    answer the question at all; a "No" is a refusal (``refusal_reason``
    ``"check"``);
-5. the model answers from the sources; a reply of bare markers, or one that
+5. the model answers from the sources (on a yes/no question an in-process
+   model opens with the verdict of its first-token odds at a measured
+   threshold, rag.answer.verdict); a reply of bare markers, or one that
    no source supports, is replaced by the sentences of the sources that best
    match the question (no error is shown when they can answer);
-6. uncited sentences are cited in code and every citation is checked.
+6. uncited sentences are cited in code, marker groups whose sources do not
+   support their claim are trimmed or re-pointed (rag.answer.repair), and every
+   citation is checked.
 
 A model that itself says the sources do not answer ("Insufficient
 information", "do not contain ...") is marked refused too.
