@@ -25,6 +25,22 @@ from rag.eval.retrieval import load_queries
 THRESHOLDS = (0.0, 0.25, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0, 1.25)
 
 
+def yes_no_questions(path: Path, start: int, limit: int | None = None) -> list[dict]:
+    """The questions from number ``start`` on (file order, nulls counted, as `rag eval answers`
+    counts them) whose gold answer is yes or no, at most ``limit``."""
+    queries = load_queries(path, None, include_null=True)[start:]
+    return [q for q in queries if gold(q) in ("yes", "no")][:limit]
+
+
+def gold(query: dict) -> str:
+    return str(query.get("answer", "")).strip().lower()
+
+
+def auc(yes: list[float], no: list[float]) -> float:
+    """Probability that a "yes" question's score is above a "no" question's (ties count half)."""
+    return sum((y > n) + 0.5 * (y == n) for y in yes for n in no) / (len(yes) * len(no))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--queries", type=Path, default=Path("../shared/eval/multihop-rag/queries-dev.json"))
@@ -34,8 +50,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="write each question's margin here (JSON lines)")
     args = parser.parse_args()
 
-    queries = load_queries(args.queries, None, include_null=True)[args.start:]  # file order, as `rag eval answers`
-    queries = [q for q in queries if str(q.get("answer", "")).strip().lower() in ("yes", "no")][: args.limit]
+    queries = yes_no_questions(args.queries, args.start, args.limit)
     rows = []
     with Answerer(load_settings(index_dir=args.index)) as answerer:
         model = answerer.chat_model
@@ -46,8 +61,7 @@ def main() -> None:
             if plan.refusal:
                 continue
             model.complete(answer_messages(plan.standalone, plan.sources), max_tokens=1, yes_no_threshold=0.0)
-            rows.append({"id": query.get("id"), "gold": query["answer"].strip().lower(),
-                         "margin": model.last_yes_no_margin})
+            rows.append({"id": query.get("id"), "gold": gold(query), "margin": model.last_yes_no_margin})
             if args.out:
                 with open(args.out, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps(rows[-1]) + "\n")
@@ -55,8 +69,7 @@ def main() -> None:
     print()
     yes = [r["margin"] for r in rows if r["gold"] == "yes"]
     no = [r["margin"] for r in rows if r["gold"] == "no"]
-    auc = sum((y > n) + 0.5 * (y == n) for y in yes for n in no) / (len(yes) * len(no))
-    print(f"{len(rows)} yes/no questions ({len(yes)} yes, {len(no)} no); AUC of the margin {auc:.3f}; "
+    print(f"{len(rows)} yes/no questions ({len(yes)} yes, {len(no)} no); AUC of the margin {auc(yes, no):.3f}; "
           f"always Yes {len(yes) / len(rows):.3f}")
     for t in THRESHOLDS:
         right = sum(m >= t for m in yes) + sum(m < t for m in no)

@@ -27,12 +27,13 @@ import re
 from pathlib import Path
 
 import numpy as np
+from yes_no_calibration import auc, gold, yes_no_questions
 
 from rag.answer.citations import support_score
 from rag.answer.pipeline import Answerer
 from rag.answer.prompts import SYSTEM_PROMPT, _user_prompt, answer_messages
 from rag.config import load_settings
-from rag.eval.retrieval import load_queries
+from rag.llm.llama_cpp import first_token_ids, log_odds
 
 _SPLIT = re.compile(r",?\s+(?:while|whereas|and (?:did|does|do|is|was|has|have|are|were)|but|compared to|"
                     r"in contrast to)\s+", re.I)
@@ -43,12 +44,6 @@ def halves(question: str) -> list[str]:
     return parts if len(parts) >= 2 else [question.strip(" ?")]
 
 
-def auc(rows: list[dict], key) -> float:
-    yes = [key(r) for r in rows if r["gold"] == "yes"]
-    no = [key(r) for r in rows if r["gold"] == "no"]
-    return sum((y > n) + 0.5 * (y == n) for y in yes for n in no) / (len(yes) * len(no))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--queries", type=Path, default=Path("../shared/eval/multihop-rag/queries-dev.json"))
@@ -56,17 +51,13 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=200)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    queries = load_queries(args.queries, None, include_null=True)[args.start:]
-    queries = [q for q in queries if str(q.get("answer", "")).strip().lower() in ("yes", "no")]
+    queries = yes_no_questions(args.queries, args.start)
     rows = []
     with Answerer(load_settings(index_dir=args.index)) as answerer:
         llm = answerer.chat_model._load()  # the in-process llama.cpp model
 
-        def first_ids(word: str) -> list[int]:
-            spellings = (word, " " + word, word.lower(), " " + word.lower(), word.upper())
-            return sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in spellings})
-
-        pairs = {"yn": (first_ids("Yes"), first_ids("No")), "tf": (first_ids("True"), first_ids("False"))}
+        pairs = {"yn": (first_token_ids(llm, "Yes"), first_token_ids(llm, "No")),
+                 "tf": (first_token_ids(llm, "True"), first_token_ids(llm, "False"))}
 
         def margin(messages: list[dict], pair: str) -> float:
             seen: dict = {}
@@ -76,10 +67,7 @@ def main() -> None:
                 return scores
 
             llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, logits_processor=[capture])
-            s = seen["s"]
-            peak = s.max()
-            a, b = pairs[pair]
-            return float(np.log(np.exp(s[a] - peak).sum()) - np.log(np.exp(s[b] - peak).sum()))
+            return log_odds(seen["s"], *pairs[pair])
 
         def asked(text: str, instruction: str, sources) -> list[dict]:
             return [{"role": "system", "content": SYSTEM_PROMPT},
@@ -91,7 +79,7 @@ def main() -> None:
                 continue
             texts = [s.full_text for s in plan.sources]
             parts = halves(plan.standalone)
-            row = {"id": query.get("id"), "gold": query["answer"].strip().lower(), "halves": parts,
+            row = {"id": query.get("id"), "gold": gold(query), "halves": parts,
                    "m_answer": margin(answer_messages(plan.standalone, plan.sources), "yn"),
                    "m_true": margin(asked(plan.standalone, "Is what the question says true according to the "
                                           "sources? Answer True or False:", plan.sources), "tf"),
@@ -116,7 +104,9 @@ def main() -> None:
     }
     print(f"{len(rows)} yes/no questions")
     for name, key in signals.items():
-        print(f"AUC {auc(rows, key):.3f}  {name}")
+        yes = [key(r) for r in rows if r["gold"] == "yes"]
+        no = [key(r) for r in rows if r["gold"] == "no"]
+        print(f"AUC {auc(yes, no):.3f}  {name}")
 
 
 if __name__ == "__main__":

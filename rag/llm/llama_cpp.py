@@ -149,7 +149,7 @@ class LlamaCppChatModel(ChatModel):
         threshold when the model's own top token is one of them (a yes/no reply)."""
         import numpy as np
 
-        yes, no = _first_token_ids(llm, "Yes"), _first_token_ids(llm, "No")
+        yes, no = first_token_ids(llm, "Yes"), first_token_ids(llm, "No")
         seen = False
 
         def processor(_input_ids: Any, scores: Any) -> Any:
@@ -158,16 +158,14 @@ class LlamaCppChatModel(ChatModel):
                 return scores
             seen = True
             logits = np.asarray(scores, dtype=np.float64)
-            peak = logits.max()
-            log_odds = lambda ids: float(np.log(np.exp(logits[ids] - peak).sum()))  # noqa: E731
-            margin = log_odds(yes) - log_odds(no)
+            margin = log_odds(logits, yes, no)
             self.last_yes_no_margin = margin
             top = int(np.argmax(logits))
             if top not in yes and top not in no:
                 return scores
             chosen = yes if margin >= threshold else no
             best = chosen[int(np.argmax(logits[chosen]))]
-            scores[best] = peak + 10.0  # far above the rest, whatever the temperature
+            scores[best] = logits.max() + 10.0  # far above the rest, whatever the temperature
             return scores
 
         return processor
@@ -208,7 +206,15 @@ class LlamaCppChatModel(ChatModel):
                 self._turn.notify_all()
 
 
-def _first_token_ids(llm: Any, word: str) -> list[int]:
+def first_token_ids(llm: Any, word: str) -> list[int]:
     """The first token of each spelling of ``word`` a reply may open with ("No", " No", "no", "NO")."""
     spellings = (word, " " + word, word.lower(), " " + word.lower(), word.upper())
     return sorted({llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in spellings})
+
+
+def log_odds(logits: Any, first: list[int], second: list[int]) -> float:
+    """log P(first) - log P(second) at one position, each the summed probability of its tokens."""
+    import numpy as np
+
+    peak = logits.max()
+    return float(np.log(np.exp(logits[first] - peak).sum()) - np.log(np.exp(logits[second] - peak).sum()))
