@@ -10,7 +10,7 @@ from rag.answer.dates import date_range
 from rag.answer.evidence import min_cosine
 from rag.answer.names import mentions, missing_names, question_names
 from rag.answer.outlets import attributed_outlets, matches_source, unknown_outlets
-from rag.answer.prompts import is_yes_no
+from rag.answer.prompts import answer_messages, answer_options, is_yes_no
 from rag.answer.citations import process_citations
 from rag.answer.repair import repair_citations
 from rag.llm.base import estimate_tokens
@@ -166,6 +166,20 @@ def test_repair_points_a_two_source_claim_at_the_pair_that_supports_it():
 def test_yes_no_questions():
     assert is_yes_no("Did The Verge report it?") and is_yes_no("Between A and B, was there a change?")
     assert not is_yes_no("Which company, as reported by TechCrunch, did it?") and not is_yes_no("Who won?")
+
+
+def test_a_question_that_names_its_two_answers_is_not_yes_no():
+    consistent = "Were the two reports on the strike consistent or inconsistent?"
+    assert answer_options(consistent) == ("consistent", "inconsistent") and not is_yes_no(consistent)
+    assert answer_options("Did it happen before or after the vote?") == ("before", "after")
+    assert answer_options("Do they agree or disagree on rates?") == ("agree", "disagree")
+    # "or" between words that are not opposites, or between whole clauses, offers no two answers
+    for question in ("Did the Verge or TechCrunch report guides or opportunities for consumers?",
+                     "Do both say it rose, or do they present different figures?"):
+        assert answer_options(question) is None and is_yes_no(question)
+    prompt = answer_messages(consistent, [])[-1]["content"]
+    assert prompt.endswith('Answer "consistent" or "inconsistent" first, then give the reason in one '
+                           'short sentence, with [n] citations:')
 
 
 def test_each_cited_sentence_is_highlighted_once():

@@ -29,12 +29,22 @@ Reply in one or two short sentences. After each sentence, cite the sources it co
 
 YES_NO_INSTRUCTION = "Answer Yes or No first, then give the reason in one short sentence, with [n] citations:"
 ANSWER_INSTRUCTION = "Answer with the name, number or phrase asked for first, then one short sentence, with [n] citations:"
+CHOICE_INSTRUCTION = 'Answer "{0}" or "{1}" first, then give the reason in one short sentence, with [n] citations:'
 CHECK_INSTRUCTION = "Do the sources above contain the information needed to answer this question? Reply Yes or No."
 _CLAUSE_START = re.compile(
     r"(?:^|[,;:]\s*)(?:and\s+|but\s+|so\s+)?(?P<word>is|are|was|were|do|does|did|has|have|had|can|could|will|would|"
     r"should|shall|may|might|must|isn't|aren't|wasn't|weren't|doesn't|didn't|hasn't|haven't|"
     r"who|whom|whose|what|which|where|when|why|how)\b", re.I)
 _WH = frozenset("who whom whose what which where when why how".split())
+# A question that names its two possible answers ("consistent or inconsistent", "before or
+# after") is answered with one of them, not with yes or no.
+_OPTION_PAIR = re.compile(r"\b([A-Za-z][\w-]*) or ([A-Za-z][\w-]*)\b")
+_OPPOSITES = frozenset(frozenset(pair) for pair in (
+    ("before", "after"), ("earlier", "later"), ("more", "less"), ("higher", "lower"), ("larger", "smaller"),
+    ("bigger", "smaller"), ("increase", "decrease"), ("rise", "fall"), ("same", "different"),
+    ("similar", "different"), ("better", "worse"), ("positive", "negative"), ("true", "false"),
+    ("stronger", "weaker"), ("faster", "slower"), ("change", "consistency"), ("change", "continuity")))
+_NEGATING_PREFIXES = ("in", "un", "dis", "non", "non-", "im", "il", "ir")
 
 REWRITE_PROMPT = """Rewrite the user's last question as one standalone question that can be understood without the conversation: replace pronouns and vague references with the names and things they refer to. Do not answer it. Reply with the rewritten question only."""
 
@@ -61,14 +71,29 @@ def _user_prompt(question: str, sources: Sequence[Any], instruction: str) -> str
 
 def is_yes_no(question: str) -> bool:
     """True for a question that asks for yes or no: its first clause that opens with a
-    verb or a question word opens with a verb ("Did ...", "Between A and B, was there ...")."""
+    verb or a question word opens with a verb ("Did ...", "Between A and B, was there ..."),
+    and it does not name its two answers (:func:`answer_options`)."""
     match = _CLAUSE_START.search(question.strip())
-    return bool(match) and match.group("word").lower() not in _WH
+    return bool(match) and match.group("word").lower() not in _WH and answer_options(question) is None
+
+
+def answer_options(question: str) -> tuple[str, str] | None:
+    """The two answers a question offers ("consistent or inconsistent", "before or after"),
+    or None: a pair of opposites joined by "or", as written."""
+    for match in _OPTION_PAIR.finditer(question):
+        a, b = match.group(1).lower(), match.group(2).lower()
+        if frozenset((a, b)) in _OPPOSITES or any(b == p + a or a == p + b for p in _NEGATING_PREFIXES):
+            return match.group(1), match.group(2)
+    return None
 
 
 def answer_messages(question: str, sources: Sequence[Any]) -> list[dict]:
     """The chat messages asking for a cited answer to ``question`` from ``sources`` (numbered 1..n)."""
-    instruction = YES_NO_INSTRUCTION if is_yes_no(question) else ANSWER_INSTRUCTION
+    options = answer_options(question)
+    if options:
+        instruction = CHOICE_INSTRUCTION.format(*options)
+    else:
+        instruction = YES_NO_INSTRUCTION if is_yes_no(question) else ANSWER_INSTRUCTION
     return [{"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": _user_prompt(question, sources, instruction)}]
 
