@@ -444,7 +444,8 @@ def test_evaluate_answers_extractive(tmp_path):
     fact = "Moscow dismissed the victory plan as unrealistic and said it would only prolong the war."
     queries = [
         {"query": "How did Moscow describe Ukraine's victory plan?", "answer": "unrealistic",
-         "question_type": "inference_query", "evidence_list": [{"fact": fact, "url": "https://e.com/k"}]},
+         "question_type": "inference_query", "evidence_list": [{"fact": fact, "url": "https://e.com/k", "title": "Ukraine presents its victory plan"},
+                           {"fact": "Tokyo stocks slid.", "title": "An article not indexed"}]},
         {"query": "Xylophone quokka marmalade zeppelin?", "answer": "Insufficient information.",
          "question_type": "null_query", "evidence_list": []},
     ]
@@ -456,6 +457,7 @@ def test_evaluate_answers_extractive(tmp_path):
     assert overall["n"] == 2 and overall["n_null"] == 1
     assert overall["null_refusal_rate"] == 1.0 and overall["false_refusal_rate"] == 0.0
     assert overall["citation_validity"] == 1.0 and overall["evidence_cited"] == 1.0
+    assert overall["evidence_articles_given"] == 0.5  # the indexed gold article was read, the other was not
     assert overall["accuracy"] == 1.0 and overall["invalid_markers"] == 0
     assert set(result["by_type"]) == {"inference", "null"} and result["by_type"]["null"]["n"] == 1
     assert overall["mean_seconds"] > 0 and overall["mean_prompt_tokens"] > 0  # one question reached the model

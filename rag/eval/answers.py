@@ -15,6 +15,9 @@
 - ``evidence_cited``: share of non-null answers whose cited sources contain a
   gold evidence fact (the retrieval metrics' space-squashed substring match,
   against the excerpt the model read).
+- ``evidence_articles_given``: share of the real questions' gold evidence
+  articles (matched by title) that are among the sources the model read: the
+  ceiling the context sets on a multi-article answer.
 - ``answers_with_citations``: share of answers that cite; ``cited_when_answered``:
   the same among answers that are not refusals; ``invalid_markers``: markers
   in the final texts that name no citation; ``unsupported_share``: flagged
@@ -79,6 +82,7 @@ def score_answers(records: Sequence[dict]) -> dict[str, Any]:
     raw_markers = sum(r["raw_markers"] for r in records)
     answered = [r for r in records if not r["refused"] and not r.get("error")]
     checks = sum(r.get("claims", 0) for r in records)
+    gold_articles = sum(r.get("evidence_articles", 0) for r in real)
 
     def share(items, key):
         return sum(bool(r[key]) for r in items) / len(items) if items else None
@@ -95,6 +99,8 @@ def score_answers(records: Sequence[dict]) -> dict[str, Any]:
         "citation_validity": sum(r["valid_markers"] for r in records) / markers if markers else 1.0,
         "raw_citation_validity": sum(r["raw_valid_markers"] for r in records) / raw_markers if raw_markers else 1.0,
         "evidence_cited": share(real, "evidence_cited"),
+        "evidence_articles_given": (sum(r.get("evidence_articles_given", 0) for r in real) / gold_articles
+                                    if gold_articles else None),
         "unsupported_citations": sum(r["unsupported"] for r in records),
         "answers_with_citations": share(records, "cited"),
         "cited_when_answered": share(answered, "cited"),
@@ -125,6 +131,8 @@ def answer_record(query: dict, answer: Any, seconds: float | None = None) -> dic
     valid = {c.n for c in answer.citations}
     raw_numbers = [n for m in parse_markers(answer.raw_text) for n in m.numbers]
     facts = [squash(e["fact"]) for e in query.get("evidence_list") or []]
+    gold_titles = {e.get("title") for e in query.get("evidence_list") or []} - {None}
+    given_titles = {p.title for p in answer.passages}
     cited_text = [squash(p.full_text) for c in answer.citations for p in answer.passages if p.id == c.passage_id]
     return {
         "id": query.get("id"),
@@ -142,6 +150,8 @@ def answer_record(query: dict, answer: Any, seconds: float | None = None) -> dic
         "raw_markers": len(raw_numbers),
         "raw_valid_markers": sum(1 for n in raw_numbers if 1 <= n <= len(answer.passages)),
         "evidence_cited": any(f in t for f in facts for t in cited_text),
+        "evidence_articles": len(gold_titles),
+        "evidence_articles_given": len(gold_titles & given_titles),
         "unsupported": answer.unsupported_citations,
         "claims": sum(len(c.claims) for c in answer.citations),
         "cited": bool(answer.citations),
