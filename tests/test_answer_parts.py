@@ -7,7 +7,7 @@ from datetime import date
 
 from rag.answer.context import GAP, build_sources, merge_spans
 from rag.answer.dates import date_range
-from rag.answer.evidence import min_cosine
+from rag.answer.evidence import articles_in_turn, min_cosine
 from rag.answer.names import mentions, missing_names, question_names
 from rag.answer.outlets import attributed_outlets, matches_source, unknown_outlets
 from rag.answer.prompts import answer_messages, answer_options, is_yes_no
@@ -161,6 +161,22 @@ def test_repair_points_a_two_source_claim_at_the_pair_that_supports_it():
     text, repairs = repair_citations(f"{claim} [3].", sources)
     assert (text, repairs.recited) == (f"{claim} [1][3].", 1)
     assert process_citations(text, sources).unsupported == 0
+
+
+def test_each_named_publishers_best_article_takes_its_turn():
+    def passage(article: str, n: int) -> Passage:
+        return Passage(id=f"{article}#{n}", article_id=article, ordinal=n, text="", header="", start=0, end=0,
+                       token_count=1)
+
+    # the question's search: TechCrunch articles t1, t3, t4 and the Verge article v0
+    question = [passage("t1", 0), passage("t1", 1), passage("v0", 0), passage("t3", 0), passage("t4", 0)]
+    verge = [passage("v0", 5), passage("v1", 0), passage("v2", 0)]  # the search filtered to The Verge
+    fortune = [passage("f1", 0)]
+    order = [p.id for p in articles_in_turn([question, verge, fortune])]
+    assert order == ["t1#0", "t1#1", "v0#5", "f1#0", "v0#0", "t3#0", "v1#0", "t4#0", "v2#0"]
+    articles = list(dict.fromkeys(i.split("#")[0] for i in order))
+    assert articles[:3] == ["t1", "v0", "f1"]  # three places hold the best of each search
+    assert articles_in_turn([question]) == question
 
 
 def test_yes_no_questions():

@@ -6,7 +6,10 @@ the range of dates it places itself in (rag.answer.dates: "last week",
 "before October"), ``answer.per_hint_passages`` results each, filtered to
 that publisher, day or range: "Did The Verge and TechCrunch both report ..."
 needs both outlets' articles, and one search ranks whichever matches best
-first. Passages the first search already found are not repeated.
+first. Passages the first search already found are not repeated, and the
+searches' articles take turns in the result (:func:`articles_in_turn`), so
+the sources, the first ``answer.max_sources`` articles, hold each named
+publisher's best article even when the question's own search fills them.
 
 Can the index answer? Checked in this order, each without calling a model:
 
@@ -77,14 +80,15 @@ def gather(opened: Any, settings: AnswerSettings, query: str, filters: SearchFil
     seen = {p.id for p in passages}
     hints = query_hints(query, retriever.known_sources)
     dates = date_range(query, _newest(snapshot))
+    searches = [passages]
     for hint in _hint_filters(hints, dates, filters):
         more = retriever.retrieve(query, settings.per_hint_passages, hint, query_vector=vector)
         keep = [i for i, p in enumerate(more.passages) if p.id not in seen]
         seen.update(more.passages[i].id for i in keep)
-        passages += [more.passages[i] for i in keep]
+        searches.append([more.passages[i] for i in keep])
         vectors.append(more.vectors[keep])
-    main = passages[: settings.passages]
-    rel = relevance(query, vector, main, np.concatenate(vectors)[: len(main)])
+    rel = relevance(query, vector, passages, vectors[0])
+    passages = articles_in_turn(searches)
     evidence = Evidence(query, passages, rel, outlets=list(hints.sources), dates=dates, vector=vector)
     known = retriever.known_sources
     if known:
@@ -92,6 +96,34 @@ def gather(opened: Any, settings: AnswerSettings, query: str, filters: SearchFil
     if check_names and not evidence.unknown_outlets:
         evidence.missing_names = missing_names(question_names(query, known), lambda n: _name_candidates(opened, n))
     return evidence
+
+
+def articles_in_turn(searches: list[list[Passage]]) -> list[Passage]:
+    """The passages of several searches, best first, ordered so that the searches' articles
+    take turns: the question's best article, then each named publisher's or date's best new
+    one, then the question's second, and so on (an article's passages stay together).
+
+    The sources are the first ``answer.max_sources`` articles of this order, so a named
+    publisher's article is not crowded out by the question's own search finding more
+    articles than there are places.
+    """
+    queues: list[list[list[Passage]]] = []
+    for found in searches:
+        groups: dict[str, list[Passage]] = {}
+        for p in found:
+            groups.setdefault(p.article_id, []).append(p)
+        queues.append(list(groups.values()))
+    out: list[Passage] = []
+    placed: set[str] = set()
+    while any(queues):
+        for queue in queues:
+            while queue:
+                group = queue.pop(0)
+                out.extend(group)
+                if group[0].article_id not in placed:
+                    placed.add(group[0].article_id)
+                    break
+    return out
 
 
 def refusal_reason(evidence: Evidence, threshold: float | None) -> str | None:
