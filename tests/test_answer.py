@@ -169,6 +169,16 @@ def test_yes_no_verdict_is_kept_when_only_its_reasons_are_unsupported(answerer, 
     assert strict_correct(answer.text, "No") and not strict_correct(answer.text, "Yes")
 
 
+def test_the_option_a_two_answer_question_asked_for_is_kept_like_a_verdict(answerer, server):
+    server.script_reply("Inconsistent. The plan was drafted by astronauts on the Moon in 1850 [1].")
+    answer = answerer.answer("Were the reports on Ukraine's victory plan consistent or inconsistent?")
+    assert answer.repairs["fallback"] == 1
+    assert answer.text.startswith("Inconsistent, by the model's reading of the sources;") and "Moon" not in answer.text
+    server.script_reply("Perhaps. The plan was drafted by astronauts on the Moon in 1850 [1].")
+    answer = answerer.answer("Were the reports on Ukraine's victory plan consistent or inconsistent?")
+    assert answer.text.startswith(FALLBACK_INTRO)  # no option named: nothing to keep
+
+
 def test_uncited_sentence_is_cited_in_code(answerer, server):
     server.script_reply("Yes. Stock markets in Tokyo fell sharply after the Bank of Japan raised interest rates.")
     answer = answerer.answer(TWO_Q)

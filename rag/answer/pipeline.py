@@ -51,6 +51,7 @@ from rag.answer.followups import clean_rewrite, keyword_rewrite, looks_like_foll
 from rag.answer.prompts import (
     NO_ANSWER,
     answer_messages,
+    answer_options,
     check_messages,
     fixed_tokens,
     is_yes_no,
@@ -68,8 +69,9 @@ __all__ = ["MIN_COSINE", "Answer", "Answerer", "Plan", "is_refusal", "keyword_re
 NOT_COVERED = f"{NO_ANSWER} The indexed articles do not appear to cover this question."
 FALLBACK_INTRO = ("The model's answer could not be used, so here are the sentences of the articles that best "
                   "match your question:")
-# A yes/no question's verdict is what was asked: when only the model's reasons fail the
-# support check, the verdict is kept, said to be the model's, and the quotes follow.
+# A yes/no question's verdict (or the option a two-answer question asked for) is what was
+# asked: when only the model's reasons fail the support check, the verdict is kept, said to
+# be the model's, and the quotes follow.
 VERDICT_FALLBACK = ("{verdict}, by the model's reading of the sources; its reasons could not be matched to "
                     "them, so here are the sentences of the articles that best match your question:")
 _REFUSAL = re.compile(
@@ -79,6 +81,7 @@ _REFUSAL = re.compile(
     r"|(?:cannot|can't|can not|unable to) (?:be )?(?:answer|determine|find|tell)",
     re.IGNORECASE)
 _YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"^\W*([A-Za-z][\w-]*)")
 
 
 @dataclass
@@ -151,6 +154,18 @@ def is_refusal(text: str) -> bool:
         return False
     sentences = split_sentences(plain)
     return bool(_REFUSAL.search(sentences[0] if sentences else plain))
+
+
+def leading_verdict(text: str, question: str) -> str | None:
+    """The verdict ``text`` opens with, capitalised: "Yes" or "No" on a yes/no question, one
+    of the two answers a question names ("Consistent" for "... consistent or inconsistent?")."""
+    options = answer_options(question)
+    if options:
+        match = _FIRST_WORD.match(text)
+        word = match.group(1) if match else ""
+        return word.capitalize() if word.lower() in {o.lower() for o in options} else None
+    match = _YES_NO.match(text) if is_yes_no(question) else None
+    return match.group(1).capitalize() if match else None
 
 
 def refusal_text(evidence: Evidence, reason: str) -> str:
@@ -335,15 +350,14 @@ class Answerer:
         supported = process_citations(text, plan.sources, question=plan.standalone)
         if words and any(claim.supported for c in supported.citations for claim in c.claims):
             return text, repairs, False
-        verdict = _YES_NO.match(words) if is_yes_no(plan.standalone) else None
-        fallback = self._fallback(plan, verdict.group(1).capitalize() if verdict else None)
+        fallback = self._fallback(plan, leading_verdict(words, plan.standalone))
         if fallback is None:  # nothing in the sources matches the question either
             return (text if words else NOT_COVERED), repairs, False
         return fallback, repairs, True
 
     def _fallback(self, plan: Plan, verdict: str | None = None) -> str | None:
         """The sources' sentences that best match the question, cited (the extractive answer),
-        after the model's ``verdict`` ("Yes"/"No") on a yes/no question when it gave one."""
+        after the model's ``verdict`` (:func:`leading_verdict`) when it gave one."""
         from rag.llm.extractive import ExtractiveChatModel, cite
 
         picked = ExtractiveChatModel().select(plan.standalone, [s.text for s in plan.sources])
