@@ -189,6 +189,7 @@ def test_a_question_that_names_its_two_answers_is_not_yes_no():
     assert answer_options(consistent) == ("consistent", "inconsistent") and not is_yes_no(consistent)
     assert answer_options("Did it happen before or after the vote?") == ("before", "after")
     assert answer_options("Do they agree or disagree on rates?") == ("agree", "disagree")
+    assert answer_options("Who spoke before or after the vote?") is None  # asks for a name
     # "or" between words that are not opposites, or between whole clauses, offers no two answers
     for question in ("Did the Verge or TechCrunch report guides or opportunities for consumers?",
                      "Do both say it rose, or do they present different figures?"):

@@ -73,13 +73,21 @@ def is_yes_no(question: str) -> bool:
     """True for a question that asks for yes or no: its first clause that opens with a
     verb or a question word opens with a verb ("Did ...", "Between A and B, was there ..."),
     and it does not name its two answers (:func:`answer_options`)."""
+    return _asks_with_a_verb(question) and answer_options(question) is None
+
+
+def _asks_with_a_verb(question: str) -> bool:
     match = _CLAUSE_START.search(question.strip())
-    return bool(match) and match.group("word").lower() not in _WH and answer_options(question) is None
+    return bool(match) and match.group("word").lower() not in _WH
 
 
 def answer_options(question: str) -> tuple[str, str] | None:
-    """The two answers a question offers ("consistent or inconsistent", "before or after"),
-    or None: a pair of opposites joined by "or", as written."""
+    """The two answers a question that opens with a verb offers ("Were they consistent or
+    inconsistent?", "Did it come before or after ...?"), or None: a pair of opposites joined
+    by "or", as written. A question-word question ("Who ... before or after ...?") asks for
+    something else."""
+    if not _asks_with_a_verb(question):
+        return None
     for match in _OPTION_PAIR.finditer(question):
         a, b = match.group(1).lower(), match.group(2).lower()
         if frozenset((a, b)) in _OPPOSITES or any(b == p + a or a == p + b for p in _NEGATING_PREFIXES):
