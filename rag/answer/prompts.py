@@ -100,8 +100,10 @@ def answer_messages(question: str, sources: Sequence[Any]) -> list[dict]:
     options = answer_options(question)
     if options:
         instruction = CHOICE_INSTRUCTION.format(*options)
+    elif _asks_with_a_verb(question):  # is_yes_no, the options being known to be none
+        instruction = YES_NO_INSTRUCTION
     else:
-        instruction = YES_NO_INSTRUCTION if is_yes_no(question) else ANSWER_INSTRUCTION
+        instruction = ANSWER_INSTRUCTION
     return [{"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": _user_prompt(question, sources, instruction)}]
 
