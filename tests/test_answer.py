@@ -179,6 +179,31 @@ def test_the_option_a_two_answer_question_asked_for_is_kept_like_a_verdict(answe
     assert answer.text.startswith(FALLBACK_INTRO)  # no option named: nothing to keep
 
 
+def test_the_name_a_question_asked_for_is_kept_when_a_source_says_it(answerer, server):
+    question = "Which city's stock markets fell after the central bank raised interest rates?"
+    server.script_reply("Tokyo is the city whose markets were sold by astronauts on the Moon in 1850 [1].")
+    answer = answerer.answer(question)
+    assert answer.repairs["fallback"] == 1
+    assert answer.text.startswith("Tokyo, by the model's reading of the sources;") and "Moon" not in answer.text
+    server.script_reply("Atlantis is the city whose markets were sold by astronauts on the Moon in 1850 [1].")
+    answer = answerer.answer(question)
+    assert answer.text.startswith(FALLBACK_INTRO)  # no source names Atlantis: nothing to keep
+
+
+def test_leading_answer_is_a_short_phrase_a_source_text_says():
+    from types import SimpleNamespace
+
+    from rag.answer.pipeline import leading_answer
+
+    sources = [SimpleNamespace(title="Sam Altman backs a startup", text="Sam  Bankman-Fried faces seven counts.")]
+    who = "Who is facing seven counts of fraud?"
+    assert leading_answer("Sam Bankman-Fried is the individual facing [1].", who, sources) == "Sam Bankman-Fried"
+    assert leading_answer("“Sam Bankman-Fried”, [1] faces them.", who, sources) == "Sam Bankman-Fried"
+    assert leading_answer("Sam Altman [1]", who, sources) is None  # in a title only
+    assert leading_answer("Bankman-Fried faces seven counts of fraud and conspiracy [1].", who, sources) is None
+    assert leading_answer("Sam Bankman-Fried [1]", "Does Sam Bankman-Fried face trial?", sources) is None
+
+
 def test_uncited_sentence_is_cited_in_code(answerer, server):
     server.script_reply("Yes. Stock markets in Tokyo fell sharply after the Bank of Japan raised interest rates.")
     answer = answerer.answer(TWO_Q)

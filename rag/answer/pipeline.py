@@ -26,7 +26,8 @@ The steps, each in its own module:
    model opens with the verdict of its first-token odds at a measured
    threshold, rag.answer.verdict); a reply of bare markers, or one that
    no source supports, is replaced by the sentences of the sources that best
-   match the question (no error is shown when they can answer);
+   match the question (no error is shown when they can answer), after the
+   verdict or the name the model gave, when there is one;
 6. uncited sentences are cited in code, marker groups whose sources do not
    support their claim are trimmed or re-pointed (rag.answer.repair), and every
    citation is checked.
@@ -52,6 +53,7 @@ from rag.answer.prompts import (
     NO_ANSWER,
     answer_messages,
     answer_options,
+    asks_for_a_phrase,
     check_messages,
     fixed_tokens,
     is_yes_no,
@@ -60,7 +62,7 @@ from rag.answer.prompts import (
 from rag.answer.repair import Repairs, repair_citations
 from rag.answer.verdict import yes_no_threshold
 from rag.config import Settings
-from rag.index.words import content_terms
+from rag.index.words import STOPWORDS, content_terms
 from rag.ingest.sentences import split_sentences
 from rag.search.retrieval import SearchFilters
 
@@ -69,9 +71,9 @@ __all__ = ["MIN_COSINE", "Answer", "Answerer", "Plan", "is_refusal", "keyword_re
 NOT_COVERED = f"{NO_ANSWER} The indexed articles do not appear to cover this question."
 FALLBACK_INTRO = ("The model's answer could not be used, so here are the sentences of the articles that best "
                   "match your question:")
-# A yes/no question's verdict (or the option a two-answer question asked for) is what was
-# asked: when only the model's reasons fail the support check, the verdict is kept, said to
-# be the model's, and the quotes follow.
+# A yes/no question's verdict (or the option a two-answer question asked for, or the name a
+# "who/which" question asked for) is what was asked: when only the model's reasons fail the
+# support check, the verdict is kept, said to be the model's, and the quotes follow.
 VERDICT_FALLBACK = ("{verdict}, by the model's reading of the sources; its reasons could not be matched to "
                     "them, so here are the sentences of the articles that best match your question:")
 _REFUSAL = re.compile(
@@ -82,6 +84,12 @@ _REFUSAL = re.compile(
     re.IGNORECASE)
 _YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 _FIRST_WORD = re.compile(r"^\W*([A-Za-z][\w-]*)")
+# The phrase a reply to "the name, number or phrase asked for first" opens with: up to the
+# first marker, comma, full stop or verb ("Sam Bankman-Fried is the individual ...").
+_LEADING_PHRASE = re.compile(
+    r"^\W*?(?P<phrase>[\w$][^\[\],.;:!?]*?)\s*(?=\[|[,.;:!?](?:\s|$)|\s(?:is|was|are|were|has|had|have|will|"
+    r"would|can|could|did|does|do)\b|$)")
+MAX_LEADING_WORDS = 6
 
 
 @dataclass
@@ -166,6 +174,23 @@ def leading_verdict(text: str, question: str) -> str | None:
         return word.capitalize() if word.lower() in {o.lower() for o in options} else None
     match = _YES_NO.match(text) if is_yes_no(question) else None
     return match.group(1).capitalize() if match else None
+
+
+def leading_answer(text: str, question: str, sources: Sequence[Source]) -> str | None:
+    """The name, number or phrase ``text`` opens with, on a question that asks for one (not
+    yes/no), when it is short and one of ``sources`` says it word for word: what was asked,
+    kept in front of the quoted sentences like a verdict. A phrase no source's text contains
+    (a name from an article's title only, a guess), or one that opens with a function word
+    ("The plan"), is not kept."""
+    if not asks_for_a_phrase(question):
+        return None
+    match = _LEADING_PHRASE.match(text)
+    phrase = match.group("phrase").strip().rstrip("\"'”’") if match else ""
+    words = phrase.split()
+    if not words or len(words) > MAX_LEADING_WORDS or words[0].lower() in STOPWORDS:
+        return None  # "The plan was ...", "It is ...": a sentence, not the thing asked for
+    pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)", re.I)
+    return phrase if any(pattern.search(s.text) for s in sources) else None
 
 
 def refusal_text(evidence: Evidence, reason: str) -> str:
@@ -350,14 +375,15 @@ class Answerer:
         supported = process_citations(text, plan.sources, question=plan.standalone)
         if words and any(claim.supported for c in supported.citations for claim in c.claims):
             return text, repairs, False
-        fallback = self._fallback(plan, leading_verdict(words, plan.standalone))
+        kept = leading_verdict(words, plan.standalone) or leading_answer(words, plan.standalone, plan.sources)
+        fallback = self._fallback(plan, kept)
         if fallback is None:  # nothing in the sources matches the question either
             return (text if words else NOT_COVERED), repairs, False
         return fallback, repairs, True
 
     def _fallback(self, plan: Plan, verdict: str | None = None) -> str | None:
         """The sources' sentences that best match the question, cited (the extractive answer),
-        after the model's ``verdict`` (:func:`leading_verdict`) when it gave one."""
+        after the model's ``verdict`` (:func:`leading_verdict`, :func:`leading_answer`) when it gave one."""
         from rag.llm.extractive import ExtractiveChatModel, cite
 
         picked = ExtractiveChatModel().select(plan.standalone, [s.text for s in plan.sources])

@@ -76,6 +76,12 @@ def is_yes_no(question: str) -> bool:
     return _asks_with_a_verb(question) and answer_options(question) is None
 
 
+def asks_for_a_phrase(question: str) -> bool:
+    """True for a question answered with the name, number or phrase it asks for
+    (``ANSWER_INSTRUCTION``): one that is neither yes/no nor names its two answers."""
+    return not _asks_with_a_verb(question)
+
+
 def _asks_with_a_verb(question: str) -> bool:
     match = _CLAUSE_START.search(question.strip())
     return bool(match) and match.group("word").lower() not in _WH

@@ -1,0 +1,105 @@
+"""Two more yes/no verdict ideas, against the answer's first-token odds (docs/answers.md).
+
+For each yes/no dev question from ``--start`` on (at most ``--limit``), over
+the sources the pipeline builds:
+
+- ``m_answer``: log P(Yes) - log P(No) of the answer prompt's first token
+  (what rag.answer.verdict uses);
+- ``m_prior``: the same with no sources ("content-free calibration": the
+  model's prior for the question's wording, to be subtracted);
+- ``reasons``: the model first says what the sources say on each point of
+  the question, then writes "Verdict: Yes" or "Verdict: No" (``--reasons``;
+  slow: the model writes ~100 tokens per question).
+
+Prints the AUC of the answer's odds, of the prior, and of the answer's odds
+less the prior, and with ``--reasons`` how often each verdict is right.
+
+    python benchmarks/yes_no_prior_and_reasons.py --index index/eval/corpus --start 200 --limit 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from yes_no_calibration import auc, gold, yes_no_questions
+
+from rag.answer.pipeline import Answerer
+from rag.answer.prompts import SYSTEM_PROMPT, _user_prompt, answer_messages
+from rag.answer.verdict import yes_no_threshold
+from rag.config import load_settings
+from rag.llm.llama_cpp import first_token_ids, log_odds
+
+REASONS_FIRST = ("First say in one or two short sentences what the sources say on each point the question "
+                 "asks about, with [n] citations. Then, on a last line of its own, write \"Verdict: Yes\" or "
+                 "\"Verdict: No\".")
+_VERDICT = re.compile(r"Verdict:\s*(Yes|No)\b", re.I)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--queries", type=Path, default=Path("../shared/eval/multihop-rag/queries-dev.json"))
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--start", type=int, default=200)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--reasons", action="store_true", help="also ask for the reasons before the verdict")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    queries = yes_no_questions(args.queries, args.start, args.limit)
+    rows = []
+    with Answerer(load_settings(index_dir=args.index)) as answerer:
+        llm = answerer.chat_model._load()  # the in-process llama.cpp model
+        threshold = yes_no_threshold(None, str(answerer.chat_model.model)) or 0.0
+        yes_no = (first_token_ids(llm, "Yes"), first_token_ids(llm, "No"))
+
+        def margin(messages: list[dict]) -> float:
+            seen: dict = {}
+
+            def capture(_ids, scores):
+                seen.setdefault("s", np.array(scores, dtype=np.float64))
+                return scores
+
+            llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, logits_processor=[capture])
+            return log_odds(seen["s"], *yes_no)
+
+        for i, query in enumerate(queries, start=1):
+            plan = answerer.plan(query["query"])
+            if plan.refusal:
+                continue
+            row = {"id": query.get("id"), "gold": gold(query),
+                   "m_answer": margin(answer_messages(plan.standalone, plan.sources)),
+                   "m_prior": margin(answer_messages(plan.standalone, []))}
+            if args.reasons:
+                reply = llm.create_chat_completion(
+                    messages=[{"role": "system", "content": SYSTEM_PROMPT},
+                              {"role": "user", "content": _user_prompt(plan.standalone, plan.sources, REASONS_FIRST)}],
+                    max_tokens=160, temperature=0.0)
+                match = _VERDICT.search(reply["choices"][0]["message"]["content"])
+                row["reasons_verdict"] = match.group(1).lower() if match else None
+                row["reasons_tokens"] = reply["usage"]["completion_tokens"]
+            rows.append(row)
+            if args.out:
+                with open(args.out, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(row) + "\n")
+            print(f"\r{i}/{len(queries)}", end="", flush=True)
+    print()
+    signals = {"answer's odds": lambda r: r["m_answer"], "prior (no sources)": lambda r: r["m_prior"],
+               "answer's odds less the prior": lambda r: r["m_answer"] - r["m_prior"]}
+    print(f"{len(rows)} yes/no questions")
+    for name, key in signals.items():
+        print(f"AUC {auc([key(r) for r in rows if r['gold'] == 'yes'], [key(r) for r in rows if r['gold'] == 'no']):.3f}"
+              f"  {name}")
+    if args.reasons:
+        calibrated = sum(("yes" if r["m_answer"] >= threshold else "no") == r["gold"] for r in rows)
+        reasoned = sum(r["reasons_verdict"] == r["gold"] for r in rows)
+        missing = sum(r["reasons_verdict"] is None for r in rows)
+        tokens = sum(r["reasons_tokens"] for r in rows) / max(1, len(rows))
+        print(f"verdict right: answer first, calibrated at {threshold} {calibrated}/{len(rows)}; reasons first "
+              f"{reasoned}/{len(rows)} ({missing} gave no verdict; {tokens:.0f} tokens written on average)")
+
+
+if __name__ == "__main__":
+    main()
