@@ -119,7 +119,9 @@ class LLMSettings(BaseModel):
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
     timeout: float = 120.0
     max_retries: int = 2
-    temperature: float = 0.1
+    # 0: the most likely token each time, so the same question over the same index gets
+    # the same answer (with llama-cpp, whose prompts are also read afresh each time).
+    temperature: float = 0.0
     max_answer_tokens: int = 400
     context_tokens: int = 4096
     # llama.cpp: threads for reading the prompt and writing the answer (None:

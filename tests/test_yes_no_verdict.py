@@ -42,3 +42,36 @@ def test_a_reply_that_does_not_open_with_yes_or_no_is_left_alone(smollm2):
     plain = smollm2.complete(OPEN)
     assert smollm2.complete(OPEN, yes_no_threshold=100.0) == plain
     assert smollm2.last_yes_no_margin is not None  # measured all the same
+
+
+@pytest.mark.slow
+def test_the_same_prompt_gets_the_same_odds_and_reply_whatever_came_before(smollm2):
+    first = smollm2.complete(YES_NO, yes_no_threshold=0.0), smollm2.last_yes_no_margin
+    smollm2.complete(OPEN)
+    longer = [{"role": "user", "content": YES_NO[0]["content"] + " Then say why, in a few words."}]
+    smollm2.complete(longer, yes_no_threshold=0.0)  # shares a long prefix with YES_NO
+    again = smollm2.complete(YES_NO, yes_no_threshold=0.0), smollm2.last_yes_no_margin
+    twice = smollm2.complete(YES_NO, yes_no_threshold=0.0), smollm2.last_yes_no_margin
+    assert first == again == twice  # exactly: each prompt is read from an empty cache
+
+
+@pytest.mark.slow
+def test_the_prompt_opening_is_read_once_and_kept(smollm2):
+    import llama_cpp
+
+    llm = smollm2._load()
+    system = {"role": "system", "content": "You answer questions about news articles using only the sources."}
+    asked = [[system, {"role": "user", "content": f"Sources: the {thing} was sold. What was sold?"}]
+             for thing in ("bridge", "harbour ferry company")]
+
+    def prompt_tokens_read(messages) -> int:
+        before = llama_cpp.llama_perf_context(llm._ctx.ctx).n_p_eval
+        smollm2.complete(messages, max_tokens=1)
+        return llama_cpp.llama_perf_context(llm._ctx.ctx).n_p_eval - before
+
+    smollm2.complete([{"role": "user", "content": "Something else entirely."}], max_tokens=1)
+    whole = prompt_tokens_read(asked[1])  # another opening was in the cache: all of it
+    opening = len(smollm2._opening or [])
+    assert opening > 10 and whole > opening
+    prompt_tokens_read(asked[0])
+    assert prompt_tokens_read(asked[1]) == whole - opening  # the same opening: only the rest

@@ -5,8 +5,9 @@ excerpt per article) as blocks ``[n] title — publisher, date`` followed by the
 excerpt (the block format of :mod:`rag.llm.sources`, so the extractive model
 can read them back), then ``Question: ...`` and one instruction line. The
 evidence check (:func:`check_messages`) is the same prompt with another last
-line, so a model that caches its prompt (llama.cpp does) reads the sources
-once for both calls.
+line, so a server that caches prompts can read the sources once for both
+calls (the in-process llama.cpp model reads each prompt afresh, so that the
+same question always gets the same answer: rag.llm.llama_cpp).
 """
 
 from __future__ import annotations

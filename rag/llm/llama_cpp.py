@@ -61,6 +61,8 @@ class LlamaCppChatModel(ChatModel):
         self._owner: object | None = None
         self._owner_busy = False  # computing a piece now
         self._owner_seen = 0.0  # time.monotonic() when it last handed out a piece
+        self._opening: list[int] | None = None  # the prompt opening kept in the cache
+        self._formatter: Any = None  # the GGUF's chat template (_opening_tokens)
 
     def _load(self) -> Any:
         with self._lock:
@@ -113,13 +115,8 @@ class LlamaCppChatModel(ChatModel):
         if yes_no_threshold is not None:
             extra["logits_processor"] = [self._verdict_processor(llm, yes_no_threshold)]
         try:
-            chunks = llm.create_chat_completion(
-                messages=messages,
-                stream=True,
-                max_tokens=max_tokens or self.settings.max_answer_tokens,
-                temperature=self.settings.temperature,
-                **extra,
-            )
+            chunks = self._chunks(llm, messages, max_tokens=max_tokens or self.settings.max_answer_tokens,
+                                  temperature=self.settings.temperature, **extra)
             while (chunk := self._next_piece(ticket, chunks)) is not None:
                 for choice in chunk.get("choices", ()):
                     text = (choice.get("delta") or {}).get("content")
@@ -139,6 +136,54 @@ class LlamaCppChatModel(ChatModel):
             if chunks is not None:
                 chunks.close()  # runs no llama.cpp code: safe even after a hand-over
             self._end_turn(ticket)
+
+    def _chunks(self, llm: Any, messages: list[dict], **options: Any) -> Iterator[dict]:
+        """llama.cpp's streamed chunks, the cache first left holding only the prompt's opening
+        (all of it computed piece by piece, under the owner check: :meth:`_next_piece`)."""
+        self._keep_only_opening(llm, messages)
+        yield from llm.create_chat_completion(messages=messages, stream=True, **options)
+
+    def _keep_only_opening(self, llm: Any, messages: list[dict]) -> None:
+        """Leave in llama.cpp's cache only the prompt's opening (chat template and system
+        message, up to the last message's text), read on its own, so that the rest of the
+        prompt is always read from the same point.
+
+        llama.cpp's numbers depend on where a prompt was split between cached and newly read
+        tokens: without this, the same question asked three times in a row gave first-token
+        log-odds 0.895, 0.995 and 1.009 and three different answers. The opening is what
+        consecutive answer prompts share (52 tokens of the packaged model's), so keeping it
+        costs nothing; a prompt with another opening, or a model without a chat template in
+        its GGUF, is read from an empty cache."""
+        opening = self._opening_tokens(llm, messages)
+        cached = list(llm.input_ids[: llm.n_tokens]) if llm.n_tokens else []
+        if opening and self._opening == opening and cached[: len(opening)] == opening:
+            llm.n_tokens = len(opening)  # the next prompt is read from here
+            return
+        llm.reset()
+        self._opening = None
+        if opening:
+            llm.eval(opening)
+            self._opening = opening
+
+    def _opening_tokens(self, llm: Any, messages: list[dict]) -> list[int] | None:
+        """The tokens ``messages`` open with whatever their last message says, as the model's
+        own chat template renders them (None without one, or when the last has no text)."""
+        template = (llm.metadata or {}).get("tokenizer.chat_template")
+        if not template or llm.chat_handler is not None or llm.chat_format != "chat_template.default":
+            return None
+        if not messages or not messages[-1].get("content"):
+            return None
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        if self._formatter is None:
+            special = lambda token: llm.detokenize([token], special=True).decode("utf-8", "ignore")  # noqa: E731
+            self._formatter = Jinja2ChatFormatter(template=template, eos_token=special(llm.token_eos()),
+                                                  bos_token=special(llm.token_bos()))
+        rendered = [self._formatter(messages=[*messages[:-1], {**messages[-1], "content": text}]).prompt
+                    for text in ("\x01", "\x02")]  # two prompts that differ from the last text on
+        first, second = (llm.tokenize(r.encode("utf-8"), add_bos=False, special=True) for r in rendered)
+        shared = next((i for i, (a, b) in enumerate(zip(first, second)) if a != b), 0)
+        return first[:shared] or None
 
     last_yes_no_margin: float | None = None
     """log P(Yes) - log P(No) of the last streamed reply's first token (with a threshold given),
