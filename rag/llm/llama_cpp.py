@@ -176,11 +176,15 @@ class LlamaCppChatModel(ChatModel):
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         if self._formatter is None:
-            special = lambda token: llm.detokenize([token], special=True).decode("utf-8", "ignore")  # noqa: E731
+            special = lambda token: (llm.detokenize([token], special=True).decode("utf-8", "ignore")  # noqa: E731
+                                     if token >= 0 else "")
             self._formatter = Jinja2ChatFormatter(template=template, eos_token=special(llm.token_eos()),
                                                   bos_token=special(llm.token_bos()))
-        rendered = [self._formatter(messages=[*messages[:-1], {**messages[-1], "content": text}]).prompt
-                    for text in ("\x01", "\x02")]  # two prompts that differ from the last text on
+        try:
+            rendered = [self._formatter(messages=[*messages[:-1], {**messages[-1], "content": text}]).prompt
+                        for text in ("\x01", "\x02")]  # two prompts that differ from the last text on
+        except Exception:  # noqa: BLE001 - a template that will not render this: read from empty
+            return None
         first, second = (llm.tokenize(r.encode("utf-8"), add_bos=False, special=True) for r in rendered)
         shared = next((i for i, (a, b) in enumerate(zip(first, second)) if a != b), 0)
         return first[:shared] or None
