@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from rag.answer.pipeline import Answerer
 from rag.answer.prompts import answer_messages
 from rag.config import load_settings
 from rag.eval.retrieval import load_queries
+from rag.llm.llama_cpp import log_odds
 
 THRESHOLDS = (0.0, 0.25, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0, 1.25)
 
@@ -39,6 +44,28 @@ def gold(query: dict) -> str:
 def auc(yes: list[float], no: list[float]) -> float:
     """Probability that a "yes" question's score is above a "no" question's (ties count half)."""
     return sum((y > n) + 0.5 * (y == n) for y in yes for n in no) / (len(yes) * len(no))
+
+
+def first_token_odds(llm: Any, messages: list[dict], first: list[int], second: list[int]) -> float:
+    """log P(first) - log P(second) of the first token llama.cpp's ``llm`` (a ``Llama``) would
+    write in reply to ``messages`` (token ids from rag.llm.llama_cpp.first_token_ids)."""
+    seen: dict = {}
+
+    def capture(_ids, scores):
+        seen.setdefault("s", np.array(scores, dtype=np.float64))
+        return scores
+
+    llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, logits_processor=[capture])
+    return log_odds(seen["s"], first, second)
+
+
+def print_aucs(rows: list[dict], signals: dict[str, Callable[[dict], float]]) -> None:
+    """The AUC of each signal (a function of a row) against the rows' gold answers."""
+    print(f"{len(rows)} yes/no questions")
+    for name, key in signals.items():
+        yes = [key(r) for r in rows if r["gold"] == "yes"]
+        no = [key(r) for r in rows if r["gold"] == "no"]
+        print(f"AUC {auc(yes, no):.3f}  {name}")
 
 
 def main() -> None:

@@ -29,14 +29,13 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
-from yes_no_calibration import auc, gold, yes_no_questions
+from yes_no_calibration import first_token_odds, gold, print_aucs, yes_no_questions
 
 from rag.answer.pipeline import Answerer
 from rag.answer.prompts import SYSTEM_PROMPT, YES_NO_INSTRUCTION, _user_prompt, answer_messages
 from rag.answer.verdict import yes_no_threshold
 from rag.config import load_settings
-from rag.llm.llama_cpp import first_token_ids, log_odds
+from rag.llm.llama_cpp import first_token_ids
 
 REASONS_FIRST = ("First say in one or two short sentences what the sources say on each point the question "
                  "asks about, with [n] citations. Then, on a last line of its own, write \"Verdict: Yes\" or "
@@ -74,14 +73,7 @@ def main() -> None:
         yes_no = (first_token_ids(llm, "Yes"), first_token_ids(llm, "No"))
 
         def margin(messages: list[dict]) -> float:
-            seen: dict = {}
-
-            def capture(_ids, scores):
-                seen.setdefault("s", np.array(scores, dtype=np.float64))
-                return scores
-
-            llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, logits_processor=[capture])
-            return log_odds(seen["s"], *yes_no)
+            return first_token_odds(llm, messages, *yes_no)
 
         shots = [turn for question, reply in EXAMPLES
                  for turn in ({"role": "user", "content": f"{_EXAMPLE_SOURCES}Question: {question}\n{YES_NO_INSTRUCTION}"},
@@ -115,10 +107,7 @@ def main() -> None:
                "answer's odds less the prior": lambda r: r["m_answer"] - r["m_prior"]}
     if args.examples:
         signals["answer's odds after two worked examples"] = lambda r: r["m_examples"]
-    print(f"{len(rows)} yes/no questions")
-    for name, key in signals.items():
-        print(f"AUC {auc([key(r) for r in rows if r['gold'] == 'yes'], [key(r) for r in rows if r['gold'] == 'no']):.3f}"
-              f"  {name}")
+    print_aucs(rows, signals)
     if args.reasons:
         calibrated = sum(("yes" if r["m_answer"] >= threshold else "no") == r["gold"] for r in rows)
         reasoned = sum(r["reasons_verdict"] == r["gold"] for r in rows)

@@ -26,14 +26,13 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
-from yes_no_calibration import auc, gold, yes_no_questions
+from yes_no_calibration import first_token_odds, gold, print_aucs, yes_no_questions
 
 from rag.answer.citations import support_score
 from rag.answer.pipeline import Answerer
 from rag.answer.prompts import SYSTEM_PROMPT, _user_prompt, answer_messages
 from rag.config import load_settings
-from rag.llm.llama_cpp import first_token_ids, log_odds
+from rag.llm.llama_cpp import first_token_ids
 
 _SPLIT = re.compile(r",?\s+(?:while|whereas|and (?:did|does|do|is|was|has|have|are|were)|but|compared to|"
                     r"in contrast to)\s+", re.I)
@@ -60,14 +59,7 @@ def main() -> None:
                  "tf": (first_token_ids(llm, "True"), first_token_ids(llm, "False"))}
 
         def margin(messages: list[dict], pair: str) -> float:
-            seen: dict = {}
-
-            def capture(_ids, scores):
-                seen.setdefault("s", np.array(scores, dtype=np.float64))
-                return scores
-
-            llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, logits_processor=[capture])
-            return log_odds(seen["s"], *pairs[pair])
+            return first_token_odds(llm, messages, *pairs[pair])
 
         def asked(text: str, instruction: str, sources) -> list[dict]:
             return [{"role": "system", "content": SYSTEM_PROMPT},
@@ -102,12 +94,7 @@ def main() -> None:
         "halves, lower lexical support": lambda r: min(r["lex_halves"]),
         "answer + True/False": lambda r: r["m_answer"] + r["m_true"],
     }
-    print(f"{len(rows)} yes/no questions")
-    for name, key in signals.items():
-        yes = [key(r) for r in rows if r["gold"] == "yes"]
-        no = [key(r) for r in rows if r["gold"] == "no"]
-        print(f"AUC {auc(yes, no):.3f}  {name}")
-
+    print_aucs(rows, signals)
 
 if __name__ == "__main__":
     main()
