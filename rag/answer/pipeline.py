@@ -172,7 +172,7 @@ def leading_verdict(text: str, question: str) -> str | None:
         match = _FIRST_WORD.match(text)
         word = match.group(1) if match else ""
         return word.capitalize() if word.lower() in {o.lower() for o in options} else None
-    match = _YES_NO.match(text) if is_yes_no(question) else None
+    match = _YES_NO.match(text) if not asks_for_a_phrase(question) else None  # is_yes_no, no options
     return match.group(1).capitalize() if match else None
 
 
