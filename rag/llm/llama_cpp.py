@@ -155,8 +155,8 @@ class LlamaCppChatModel(ChatModel):
         costs nothing; a prompt with another opening, or a model without a chat template in
         its GGUF, is read from an empty cache."""
         opening = self._opening_tokens(llm, messages)
-        cached = list(llm.input_ids[: llm.n_tokens]) if llm.n_tokens else []
-        if opening and self._opening == opening and cached[: len(opening)] == opening:
+        if (opening and self._opening == opening and llm.n_tokens >= len(opening)
+                and list(llm.input_ids[: len(opening)]) == opening):
             llm.n_tokens = len(opening)  # the next prompt is read from here
             return
         llm.reset()
