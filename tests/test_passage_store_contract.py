@@ -22,8 +22,8 @@ from rag.config import EmbeddingSettings
 from rag.embed.hashing import HashingEmbedder
 from rag.errors import IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.index.passage_store import PassageStore
-from rag.index.qdrant_store import QdrantStore
-from rag.index.store import IndexStore
+from rag.index.qdrant.store import QdrantStore
+from rag.index.embedded.store import IndexStore
 from rag.index.sync import sync
 from rag.ingest.chunking import Chunker
 from rag.types import Article, Passage, SearchFilters

@@ -16,7 +16,7 @@ Three roles, in the spirit of Haystack's ``DocumentStore``:
   a reader opens the old version or the new one, never a mix. A draft that is
   aborted, fails or is killed leaves the published version as it was.
 
-Implementations: :class:`rag.index.store.IndexStore` (embedded: FAISS,
+Implementations: :class:`rag.index.embedded.store.IndexStore` (embedded: FAISS,
 SQLite and BM25 in versioned folders). :func:`rag.index.stores.make_store`
 picks one from the settings. Every implementation passes the contract tests
 in ``tests/test_passage_store_contract.py``.

@@ -7,22 +7,21 @@ a server or cluster at ``store.url``, or local mode in ``store.path``). A
 store's module is imported only when it is chosen.
 
 Opening an index with another store's settings is a clear error: a Qdrant
-build leaves a note in the index folder (``qdrant-store.json``: where it
+build leaves a note in the index folder (:mod:`rag.index.qdrant.note`: where it
 published, and which alias), so settings that ask for a store holding no index
 are told where the index that was built lives.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import IndexMismatchError
 from rag.index.passage_store import PassageStore
+from rag.index.qdrant.note import qdrant_note
 
 BACKENDS = ("faiss", "qdrant")
-QDRANT_NOTE = "qdrant-store.json"
 
 
 def make_store(settings: Settings, building: bool = False) -> PassageStore:
@@ -33,32 +32,16 @@ def make_store(settings: Settings, building: bool = False) -> PassageStore:
     settings open it.
     """
     if settings.store.backend == "qdrant":
-        from rag.index.qdrant_store import QdrantStore
+        from rag.index.qdrant.store import QdrantStore
 
         store: PassageStore = QdrantStore.from_settings(settings)
     else:
-        from rag.index.store import IndexStore
+        from rag.index.embedded.store import IndexStore
 
         store = IndexStore(settings.index_dir, lock_timeout=settings.lock_timeout)
     if not building:
         _check_built_here(settings, store)
     return store
-
-
-def qdrant_note(folder: Path) -> dict | None:
-    """Where a Qdrant build from this index folder last published, or None."""
-    try:
-        return json.loads((Path(folder) / QDRANT_NOTE).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def write_qdrant_note(folder: Path, described: dict) -> None:
-    """Record in the index folder where a Qdrant build published."""
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    tmp = Path(folder) / f".{QDRANT_NOTE}.tmp"
-    tmp.write_text(json.dumps(described, indent=2) + "\n")
-    tmp.replace(Path(folder) / QDRANT_NOTE)
 
 
 def _check_built_here(settings: Settings, store: PassageStore) -> None:

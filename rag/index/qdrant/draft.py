@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from rag.index.passage_store import PassageDraft, extra_json
-from rag.index.qdrant_schema import (
+from rag.index.qdrant.schema import (
     ORDINAL_BITS,
     ROLES,
     any_of,
@@ -41,8 +41,8 @@ from rag.index.qdrant_schema import (
     sentence_key,
     token_lists,
 )
-from rag.index.qdrant_snapshot import PAGE, QdrantSnapshot, retrieve, scroll
-from rag.index.stores import write_qdrant_note
+from rag.index.qdrant.snapshot import PAGE, QdrantSnapshot, retrieve, scroll
+from rag.index.qdrant.note import write_qdrant_note
 from rag.ingest.sentences import sentence_spans
 from rag.types import Article, Passage
 
