@@ -62,14 +62,5 @@ class OnnxEmbedder(TokenizerCounts, Embedder):
                              return_tensors="np")
         return pool(run_session(self.session, enc), enc["attention_mask"], self.spec.pooling)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        texts = list(texts)
-        # Longest first, as SentenceTransformer.encode: batches of similar lengths pad little.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            out[rows] = self._forward([texts[i] for i in rows])
-        return self._check(out, len(texts))
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return self._forward(texts)

@@ -2,9 +2,11 @@
 :class:`rag.index.passage_store.PassageStore` implementation.
 
 ``store.backend`` (``RAG_STORE__BACKEND``) picks the embedded store (``faiss``:
-FAISS, SQLite and BM25 in the index folder, the default) or Qdrant (``qdrant``:
-a server or cluster at ``store.url``, or local mode in ``store.path``). A
-store's module is imported only when it is chosen.
+FAISS, SQLite and BM25 in the index folder, the default), Qdrant (``qdrant``:
+a server or cluster at ``store.url``, or local mode in ``store.path``), or a
+store that an installed package registers in the entry-point group
+``article_rag.passage_stores`` (a function ``settings -> PassageStore``;
+:mod:`rag.plugins`). A store's module is imported only when it is chosen.
 
 Opening an index with another store's settings is a clear error: a Qdrant
 build leaves a note in the index folder (:mod:`rag.index.qdrant.note`: where it
@@ -20,8 +22,10 @@ from rag.config import Settings
 from rag.errors import IndexMismatchError
 from rag.index.passage_store import PassageStore
 from rag.index.qdrant.note import qdrant_note
+from rag.plugins import PASSAGE_STORES_GROUP, load_backend
 
-BACKENDS = ("faiss", "qdrant")
+# name -> "module:function" making the store from the settings
+STORES = {"faiss": "rag.index.stores:embedded_store", "qdrant": "rag.index.stores:qdrant_store"}
 
 
 def make_store(settings: Settings, building: bool = False) -> PassageStore:
@@ -31,17 +35,26 @@ def make_store(settings: Settings, building: bool = False) -> PassageStore:
     records one in the other store raises IndexMismatchError saying which
     settings open it.
     """
-    if settings.store.backend == "qdrant":
-        from rag.index.qdrant.store import QdrantStore
-
-        store: PassageStore = QdrantStore.from_settings(settings)
-    else:
-        from rag.index.embedded.store import IndexStore
-
-        store = IndexStore(settings.index_dir, lock_timeout=settings.lock_timeout)
+    factory = load_backend(STORES, settings.store.backend, "passage store", "RAG_STORE__BACKEND",
+                           PASSAGE_STORES_GROUP)
+    store: PassageStore = factory(settings)
     if not building:
         _check_built_here(settings, store)
     return store
+
+
+def embedded_store(settings: Settings) -> PassageStore:
+    """The embedded store (FAISS, SQLite, BM25) in ``settings.index_dir``."""
+    from rag.index.embedded.store import IndexStore
+
+    return IndexStore(settings.index_dir, lock_timeout=settings.lock_timeout)
+
+
+def qdrant_store(settings: Settings) -> PassageStore:
+    """Qdrant at ``store.url``, or local mode in ``store.path`` (docs/scale.md)."""
+    from rag.index.qdrant.store import QdrantStore
+
+    return QdrantStore.from_settings(settings)
 
 
 def _check_built_here(settings: Settings, store: PassageStore) -> None:
