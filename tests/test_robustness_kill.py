@@ -197,7 +197,7 @@ def _pick_points(labels: list[str], stages: list[str]) -> dict[int, str]:
     # Around the atomic swap: before/after the rename of the work folder and
     # of CURRENT, the first and last fsync, the clean-up, and the very last call.
     named = {label: [n for n, x in enumerate(labels, start=1) if x == label]
-             for label in ("os.rename", "os.replace", "os.fsync", "write_manifest", "_clean", "_published_name")}
+             for label in ("os.rename", "os.replace", "os.fsync", "write_manifest", "clean", "published_name")}
     for label, calls in named.items():
         assert calls, f"the build never called {label}"
         for n in {calls[0], calls[-1], calls[-1] + 1}:
