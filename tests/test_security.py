@@ -25,7 +25,6 @@ from rag.config import (
     Settings,
     UISettings,
     load_settings,
-    ui_admin,
     updated,
 )
 from rag.embed.openai_compatible import OpenAIEmbedder
@@ -33,6 +32,7 @@ from rag.errors import ConfigError
 from rag.index.building import build_index
 from rag.llm.openai_compatible import OpenAIChatModel
 from rag.openai_api import is_openai_endpoint, server_key
+from rag.ui.access import ui_admin
 from rag.ui.markdown_text import answer_markdown, md_escape, safe_url
 from rag.ui.messages import conversation_markdown
 from tests.openai_server import FakeOpenAIServer
@@ -236,6 +236,23 @@ def test_operator_controls_default_to_loopback_only(address, admin):
     # Through a reverse proxy on the same machine, visitors are not the operator.
     assert ui_admin(Settings(ui=UISettings(admin=None)), address, forwarded=True) is False
     assert ui_admin(Settings(ui=UISettings(admin=True)), address, forwarded=True) is True
+
+
+@pytest.mark.parametrize("host, admin", [
+    ("localhost:8501", True), ("127.0.0.1:8501", True), ("[::1]:8501", True), ("localhost", True),
+    ("evil.example:8501", False), ("evil.example", False), ("foo.localhost:8501", False),
+    ("localhost.:8501", False), ("127.0.0.1.nip.io:8501", False), ("localhost@evil.example", False),
+    ("", False),
+])
+def test_operator_controls_need_a_loopback_host_header(host, admin):
+    """DNS rebinding: a page under a name that resolves to 127.0.0.1 is a visitor."""
+    from rag.ui.access import PageRequest
+
+    default = Settings(ui=UISettings(admin=None))
+    assert ui_admin(default, "127.0.0.1", request=PageRequest(host=host)) is admin
+    assert ui_admin(default, "127.0.0.1", request=PageRequest(host=host, peer="192.168.1.20")) is False
+    assert ui_admin(default, "127.0.0.1", request=PageRequest(host=host, forwarded=True)) is False
+    assert ui_admin(Settings(ui=UISettings(admin=True)), "127.0.0.1", request=PageRequest(host=host)) is True
 
 
 def test_a_server_that_wants_a_key_says_how_to_name_one(operator_env):

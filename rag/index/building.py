@@ -56,7 +56,9 @@ def build_index(
     store = make_store(settings, building=True)
     kept = [] if not full or exact else _articles_outside(store, scope, {a.id for a in loaded.articles})
     report = sync(store, [*loaded.articles, *kept], embedder, chunker, full=full, progress=progress,
-                  batch_size=settings.embedding.build_batch_size, scope=scope)
+                  batch_size=settings.embedding.build_batch_size, scope=scope,
+                  # The UI opens the index with the embedder that built it (rag.ui.resources).
+                  record={"embedding": settings.embedding.model_dump(mode="json")})
     if kept:  # a full build re-embeds the kept articles too; they are still "kept", not "added"
         report.kept, report.added = len(kept), max(0, report.added - len(kept))
     # Files that could not be loaded first, then articles that could not be chunked.

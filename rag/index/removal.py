@@ -43,7 +43,7 @@ def remove_articles(store: PassageStore, targets: Sequence[str]) -> RemovalRepor
     if not store.exists():
         raise RagError(f"there is no index in {store.location} to remove articles from")
     info = store.info()
-    manifest = {k: info[k] for k in ("embedder", "chunking", "newest_published_at") if k in info}
+    manifest = {k: info[k] for k in ("embedding", "embedder", "chunking", "newest_published_at") if k in info}
     with store.begin(manifest) as draft:  # holds the build lock: no build changes the index meanwhile
         stored = draft.previous.stored_articles()
         chosen: dict[str, None] = {}

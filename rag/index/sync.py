@@ -187,7 +187,7 @@ def embed_in_length_order(embedder: Embedder, passages: Sequence[Passage], batch
 
 def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, chunker: Chunker,
          full: bool = False, progress: Progress | None = None, batch_size: int = 256,
-         scope: PathScope | None = None) -> SyncReport:
+         scope: PathScope | None = None, record: dict | None = None) -> SyncReport:
     """Make ``store`` hold ``articles`` and publish it atomically.
 
     Without ``scope`` the store holds exactly ``articles``; with one, stored
@@ -197,11 +197,12 @@ def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, c
     nothing kept either: :func:`rag.index.building.build_index` passes the kept
     articles in). With nothing changed, nothing is published. Raises
     IndexLockedError when another build runs and IndexMismatchError when
-    another embedder built the store.
+    another embedder built the store. ``record``: more keys for the manifest
+    (the build's ``embedding`` settings).
     """
     started = time.perf_counter()
     progress = progress or (lambda stage, done, total: None)
-    manifest = manifest_for(embedder, chunker)
+    manifest = {**(record or {}), **manifest_for(embedder, chunker)}
     dates = [a.published_at[:10] for a in articles if a.published_at]
     # Read by questions about "the latest" or "last week" (rag.answer.dates).
     manifest["newest_published_at"] = max(dates) if dates else None

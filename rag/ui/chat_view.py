@@ -35,7 +35,7 @@ log = logging.getLogger("article_rag.ui")
 ss = st.session_state
 
 
-def ask(question: str, settings: Settings, opened, store: ConversationStore) -> None:
+def ask(question: str, settings: Settings, opened, store: ConversationStore, index_problem: str | None = None) -> None:
     """Stream the answer to ``question`` and keep both turns in the conversation."""
     from rag.answer.pipeline import Answer, Answerer
 
@@ -47,6 +47,8 @@ def ask(question: str, settings: Settings, opened, store: ConversationStore) -> 
         placeholder = st.empty()
         placeholder.markdown("_Searching the articles…_")
         try:
+            if opened is None and index_problem not in (None, "missing"):
+                raise RagError(f"No answer: {index_problem}")
             if opened is None:
                 raise RagError("There is no index to answer from yet: add articles in the sidebar, "
                                "or build one with `rag index build`.")
@@ -113,4 +115,4 @@ def chat(settings: Settings, opened, index_problem: str | None, store: Conversat
         else:
             ui.assistant_message(message)
     if question and question.strip():
-        ask(question.strip()[: settings.ui.max_question_chars], settings, opened, store)
+        ask(question.strip()[: settings.ui.max_question_chars], settings, opened, store, index_problem)
