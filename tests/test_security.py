@@ -267,3 +267,25 @@ def test_a_server_that_wants_a_key_says_how_to_name_one(operator_env):
         with pytest.raises(BackendError, match="RAG_LLM__API_KEY_ENV") as err:
             chat.complete(MESSAGES)
         assert "none is sent" in str(err.value) and sent_nothing_secret(srv)
+
+
+# -- redirects ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [307, 302])
+def test_a_redirect_to_another_server_is_not_followed(operator_env, status):
+    """A server answering with a redirect never gets the prompt re-sent elsewhere (chat and embedder)."""
+    from rag.errors import BackendError, EmbedderError
+
+    with FakeOpenAIServer() as first, FakeOpenAIServer() as elsewhere:
+        first.script_redirect(elsewhere.base_url + "/chat/completions", status)
+        chat = OpenAIChatModel(LLMSettings(backend="openai", base_url=first.base_url, model="fake-chat",
+                                           max_retries=0))
+        with pytest.raises(BackendError, match=f"redirect \\(HTTP {status}\\)") as err:
+            chat.complete([{"role": "user", "content": "What did the secret article say?"}])
+        assert elsewhere.base_url in str(err.value) and "RAG_LLM__BASE_URL" in str(err.value)
+        first.script_redirect(elsewhere.base_url + "/embeddings", status, endpoint="embeddings")
+        with pytest.raises(EmbedderError, match="redirect"):
+            OpenAIEmbedder(EmbeddingSettings(backend="openai", base_url=first.base_url, model="fake-embed",
+                                             max_retries=0)).embed(["the secret article"])
+        assert elsewhere.requests == [], [r.path for r in elsewhere.requests]
