@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.embed.registry import make_embedder
-from rag.index.store import IndexStore
+from rag.index.embedded.store import IndexStore
 from rag.index.sync import sync
 from rag.ingest.articles import load_paths
 from rag.ingest.chunking import Chunker

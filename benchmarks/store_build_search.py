@@ -35,8 +35,8 @@ from rag.config import RetrievalSettings, load_settings
 from rag.embed.registry import make_embedder
 from rag.eval.retrieval import evaluate_retriever, load_queries
 from rag.index.building import embedding_for_index
-from rag.index.qdrant_store import QdrantStore
-from rag.index.store import IndexStore
+from rag.index.qdrant.store import QdrantStore
+from rag.index.embedded.store import IndexStore
 from rag.search.retrieval import Retriever
 from rag.types import Article
 
@@ -100,7 +100,7 @@ def library_rrf(snapshot, question, vector, s: RetrievalSettings) -> list[str]:
 def qdrant_rrf(snapshot, question, vector, s: RetrievalSettings) -> list[str]:
     from qdrant_client import models
 
-    from rag.index.qdrant_schema import bm25_query, token_lists
+    from rag.index.qdrant.schema import bm25_query, token_lists
 
     indices, values = bm25_query(token_lists([question])[0])
     prefetch = [models.Prefetch(query=models.SparseVector(indices=indices, values=values), using="bm25",

@@ -56,7 +56,9 @@ class EmbeddingSettings(BaseModel):
 class StoreSettings(BaseModel):
     """Where passages are stored and searched (docs/scale.md)."""
 
-    backend: Literal["faiss", "qdrant"] = "faiss"
+    # "faiss" (the embedded store), "qdrant", or a store an installed package
+    # registers (entry point group article_rag.passage_stores, rag.plugins).
+    backend: str = "faiss"
     # qdrant: a server or cluster, e.g. http://qdrant.internal:6333; unset: local mode in ``path``.
     url: str | None = None
     # qdrant local mode: the folder (default: <index_dir>/qdrant). One process at a time.

@@ -9,7 +9,7 @@ from pathlib import Path
 from rag.config import EmbeddingSettings, RetrievalSettings
 from rag.embed.registry import make_embedder
 from rag.eval.retrieval import evaluate_retriever, load_queries
-from rag.index.store import IndexStore
+from rag.index.embedded.store import IndexStore
 from rag.index.sync import sync
 from rag.ingest.articles import article_id_for
 from rag.ingest.chunking import Chunker

@@ -21,7 +21,7 @@ from rag.config import EmbeddingSettings, load_settings
 from rag.embed.openai_compatible import OpenAIEmbedder
 from rag.errors import EmbedderError
 from rag.index.building import build_index
-from rag.index.store import IndexStore
+from rag.index.embedded.store import IndexStore
 from tests.conftest import write_article
 from tests.openai_server import FakeOpenAIServer
 

@@ -19,6 +19,7 @@ from rag.llm.extractive import ExtractiveChatModel
 from rag.llm.openai_compatible import OpenAIChatModel
 from rag.llm.registry import CHAT_MODELS, make_chat_model
 from rag.llm.sources import QUESTION_PREFIX, format_source, format_sources, read_question, read_sources
+from rag.testing.chat_model import PASSAGES, ChatModelContract, prompt_messages
 from tests.conftest import SMOLLM2_FILE, smollm2_path  # noqa: F401
 from tests.openai_server import FakeOpenAIServer, closed_port_url
 
@@ -29,21 +30,6 @@ MESSAGES = [
     {"role": "system", "content": "Answer briefly."},
     {"role": "user", "content": "What is the capital of France?"},
 ]
-
-
-PASSAGES = [
-    "Paris is the capital of France and its largest city. The Eiffel Tower was finished in 1889.",
-    "Stock markets in Tokyo fell sharply on Monday after the central bank spoke.",
-]
-
-
-def prompt_messages(question: str, passages=PASSAGES) -> list[dict]:
-    """An answer prompt with numbered sources, as the pipeline writes one."""
-    blocks = [format_source(n, f"Article {n} — Wire, October 1, 2023", text)
-              for n, text in enumerate(passages, start=1)]
-    return [{"role": "system", "content": "Answer briefly with [n] citations."},
-            {"role": "user", "content": f"Passages:\n\n{format_sources(blocks)}\n\n"
-                                        f"{QUESTION_PREFIX}{question}\nAnswer with [n] citations:"}]
 
 
 @pytest.fixture
@@ -304,28 +290,16 @@ def smollm2(smollm2_gguf):
     return make_chat_model(settings)
 
 
-@pytest.fixture(params=["openai", pytest.param("llama-cpp", marks=pytest.mark.slow), "extractive"])
-def chat_model(request, contract_server, monkeypatch) -> ChatModel:
-    if request.param == "openai":  # a local server that needs no key
-        return make_chat_model(openai_settings(contract_server, api_key_env=None))
-    if request.param == "llama-cpp":
-        return request.getfixturevalue("smollm2")
-    return make_chat_model(LLMSettings(backend="extractive"))
+class TestEveryChatModel(ChatModelContract):
+    """rag.testing's chat-model contract over every backend here (llama.cpp on SmolLM2: slow)."""
 
-
-def test_chat_model_contract(chat_model):
-    assert isinstance(chat_model, ChatModel)
-    assert chat_model.backend in CHAT_MODELS and isinstance(chat_model.model, str) and chat_model.model
-    assert chat_model.backend in repr(chat_model) or type(chat_model).__name__ in repr(chat_model)
-    messages = prompt_messages("What is the capital of France?")
-    deltas = list(chat_model.stream(messages, max_tokens=16))
-    assert deltas and all(isinstance(d, str) for d in deltas)
-    joined = "".join(deltas)
-    assert joined.strip()
-    assert chat_model.complete(messages, max_tokens=16) == joined  # deterministic settings
-    assert isinstance(chat_model.can_rewrite, bool)
-    short, long = chat_model.count_tokens("Paris"), chat_model.count_tokens("Paris is the capital of France. " * 20)
-    assert isinstance(short, int) and 0 < short < long
+    @pytest.fixture(params=["openai", pytest.param("llama-cpp", marks=pytest.mark.slow), "extractive"])
+    def chat_model(self, request, contract_server) -> ChatModel:
+        if request.param == "openai":  # a local server that needs no key
+            return make_chat_model(openai_settings(contract_server, api_key_env=None))
+        if request.param == "llama-cpp":
+            return request.getfixturevalue("smollm2")
+        return make_chat_model(LLMSettings(backend="extractive"))
 
 
 def test_llama_counts_with_its_own_tokenizer(smollm2):

@@ -1,15 +1,14 @@
 """What `pip install article-rag` gets: the wheel's files and the declared dependencies.
 
-The wheel is built from a copy of the sources (``pyproject.toml``, ``README.md``
-and ``rag/``) with the setuptools of this environment, no network.
+The wheel is built from a copy of the sources (``pyproject.toml``, ``README.md``,
+``rag/`` and ``ui/``) with the setuptools of this environment, no network. The
+folder ``ui/`` is installed as the package ``rag.ui``.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
-import shutil
-import subprocess
 import sys
 import tomllib
 import zipfile
@@ -20,28 +19,24 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests.packaging_helpers import build_wheel
+
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
-    src = tmp_path_factory.mktemp("src")
-    shutil.copy(REPO / "pyproject.toml", src)
-    shutil.copy(REPO / "README.md", src)
-    shutil.copytree(REPO / "rag", src / "rag", ignore=shutil.ignore_patterns("__pycache__"))
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                    "-q", "-w", str(out), str(src)], check=True, timeout=300)
-    [built] = out.glob("article_rag-*.whl")
-    with zipfile.ZipFile(built) as archive:
+    with zipfile.ZipFile(build_wheel(tmp_path_factory.mktemp("wheel"))) as archive:
         yield archive
 
 
 def test_wheel_ships_the_ui_its_streamlit_options_and_the_command(wheel):
     names = set(wheel.namelist())
     source = {p.relative_to(REPO).as_posix() for p in (REPO / "rag").rglob("*.py")}
-    assert source <= names, sorted(source - names)
+    source |= {"rag/ui/" + p.relative_to(REPO / "ui").as_posix() for p in (REPO / "ui").rglob("*.py")}
+    assert source <= names, sorted(source - names)  # a package folder missing from pyproject's list fails here
+    assert not any(n.startswith("ui/") for n in names), "no top-level package named ui"
     assert {"rag/ui/app.py", "rag/ui/launch.py", "rag/ui/.streamlit/config.toml"} <= names
     shipped = tomllib.loads(wheel.read("rag/ui/.streamlit/config.toml").decode())
     assert shipped["server"]["maxUploadSize"] == 10 and shipped["client"]["showErrorDetails"] == "none"
@@ -62,7 +57,7 @@ def test_wheel_metadata_promises_what_ci_runs(wheel):
 def imported_top_level_names() -> dict[str, str]:
     """Every module ``rag/`` imports, at any depth of the code: top-level name -> a file importing it."""
     found: dict[str, str] = {}
-    for path in sorted((REPO / "rag").rglob("*.py")):
+    for path in sorted([*(REPO / "rag").rglob("*.py"), *(REPO / "ui").rglob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]

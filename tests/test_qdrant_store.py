@@ -28,9 +28,9 @@ from rag.embed.hashing import HashingEmbedder  # noqa: E402
 from rag.errors import ConfigError, IndexMismatchError  # noqa: E402
 from rag.index.building import build_index  # noqa: E402
 from rag.index.lexical import LexicalIndex, SentenceLexicalIndex  # noqa: E402
-from rag.index.qdrant_connection import release_local  # noqa: E402
-from rag.index.qdrant_schema import NAMESPACE  # noqa: E402
-from rag.index.qdrant_store import QdrantStore  # noqa: E402
+from rag.index.qdrant.connection import release_local  # noqa: E402
+from rag.index.qdrant.schema import NAMESPACE  # noqa: E402
+from rag.index.qdrant.store import QdrantStore  # noqa: E402
 from rag.index.stores import make_store  # noqa: E402
 from rag.index.sync import sync  # noqa: E402
 from rag.ingest.articles import load_paths  # noqa: E402
@@ -149,7 +149,7 @@ KILLER = textwrap.dedent('''
     import os, signal, sys
     from rag.config import EmbeddingSettings
     from rag.embed.hashing import HashingEmbedder
-    from rag.index import qdrant_draft, qdrant_store
+    from rag.index.qdrant import draft as qdrant_draft, store as qdrant_store
     from rag.index.sync import sync
     from rag.ingest.articles import load_paths
     from rag.ingest.chunking import Chunker

@@ -26,7 +26,7 @@ from rag.answer.pipeline import Answerer
 from rag.config import load_settings
 from rag.embed.registry import make_embedder
 from rag.index.building import build_index
-from rag.index.store import IndexStore
+from rag.index.embedded.store import IndexStore
 from rag.ingest.articles import load_paths
 from rag.ingest.chunking import Chunker
 from rag.search.open_index import open_index

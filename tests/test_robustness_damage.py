@@ -30,7 +30,7 @@ from rag.errors import (
     RagError,
 )
 from rag.index.building import build_index
-from rag.index.store import IndexStore
+from rag.index.embedded.store import IndexStore
 from rag.search.open_index import open_index
 from tests.conftest import write_article
 
@@ -233,14 +233,14 @@ def test_index_info_reports_damage_cheaply(corpus, tmp_path):
 
 def test_failed_write_keeps_the_published_index(corpus, tmp_path, monkeypatch):
     """A disk that fills up while a version is written: a message, and the old index stays."""
-    import rag.index.store
+    import rag.index.embedded.store
 
     index, version = _fresh_copy(corpus, tmp_path)
 
     def full_disk(folder, manifest):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(rag.index.store, "write_manifest", full_disk)
+    monkeypatch.setattr(rag.index.embedded.store, "write_manifest", full_disk)
     with pytest.raises(RagError, match="No space left on device.*published index is unchanged"):
         build_index(_settings(index), [corpus["articles"]], full=True)
     built = CliRunner().invoke(app, ["index", "build", str(corpus["articles"]), "--index", str(index), "--full"],

@@ -30,7 +30,7 @@ import pytest
 
 from rag.config import load_settings
 from rag.index.building import build_index
-from rag.index.store import IndexStore
+from rag.index.embedded.store import IndexStore
 from rag.search.open_index import open_index
 from tests.conftest import REPO, write_article
 
@@ -42,7 +42,7 @@ PER_STAGE = 7
 
 DRIVER = textwrap.dedent('''
     import json, os, shutil, signal, sys
-    import rag, rag.index.manifest, rag.ingest.sentences
+    import rag, rag.index.embedded.manifest, rag.ingest.sentences
     from rag.config import load_settings
     from rag.index.building import build_index
 

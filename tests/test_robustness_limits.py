@@ -16,9 +16,9 @@ import shutil
 import numpy as np
 
 from rag.config import load_settings
-from rag.index import rows as rows_module
+from rag.index.embedded import rows as rows_module
 from rag.index.building import build_index
-from rag.index.store import IndexStore
+from rag.index.embedded.store import IndexStore
 from rag.search.open_index import open_index
 from tests.conftest import write_article
 

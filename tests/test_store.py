@@ -17,7 +17,7 @@ from rag.config import EmbeddingSettings
 from rag.embed.hashing import HashingEmbedder
 from rag.errors import IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.index.building import build_index
-from rag.index.store import IndexStore
+from rag.index.embedded.store import IndexStore
 from rag.search.open_index import open_index
 from rag.search.retrieval import SearchFilters
 from tests.conftest import REPO, write_article

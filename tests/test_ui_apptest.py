@@ -176,7 +176,7 @@ def test_no_index_yet_then_upload_and_index(env):
 def test_rebuild_in_background_keeps_answering(env, monkeypatch):
     import threading
 
-    from rag.index.store import IndexStore
+    from rag.index.embedded.versions import VersionFolders
 
     build(env)
     at = app()
@@ -185,14 +185,14 @@ def test_rebuild_in_background_keeps_answering(env, monkeypatch):
         "keepers again after twenty years, the maritime office said on Friday.\n", encoding="utf-8")
     # Hold the build just before it publishes, to look at the page meanwhile.
     reached, release = threading.Event(), threading.Event()
-    publish = IndexStore._publish
+    publish = VersionFolders.publish
 
     def held_publish(self, *args, **kwargs):
         reached.set()
         assert release.wait(30)
         return publish(self, *args, **kwargs)
 
-    monkeypatch.setattr(IndexStore, "_publish", held_publish)
+    monkeypatch.setattr(VersionFolders, "publish", held_publish)
     at.button(key="rebuild").click().run()
     no_exceptions(at)
     assert reached.wait(30)

@@ -20,10 +20,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from tests.packaging_helpers import build_wheel
 from tests.ui_browser_helpers import (
     CHROMIUM,
     app_env,
@@ -200,7 +202,7 @@ def test_rag_ui_answers_from_the_callers_folder_with_the_apps_streamlit_options(
         assert "Lighthouse keeper retires" in page.locator('[class*="st-key-card-"]').first.inner_text()
     sessions = [m.new_session for m in messages if m.WhichOneof("type") == "new_session"]
     assert sessions
-    for session in sessions:  # rag/ui/.streamlit/config.toml, shipped beside the app, applies here too
+    for session in sessions:  # ui/.streamlit/config.toml, shipped beside the app, applies here too
         assert session.config.gather_usage_stats is False
         assert session.config.toolbar_mode == Config.ToolbarMode.MINIMAL
         assert session.custom_theme.primary_color == "#4f46e5"
@@ -221,3 +223,37 @@ def test_rag_ui_index_flag_wins_over_the_folders_rag_toml(own_folder, tmp_path):
         answer = answer_text(page, "What does Ukraine's victory plan ask the West for?")
         assert "victory plan" in answer and "Answered by extractive" in answer  # rag.toml's backend still
         assert SEED_TITLE in page.locator('[class*="st-key-card-"]').first.inner_text()
+
+
+def test_streamlit_run_ui_app_from_the_checkout(own_folder):
+    """The design card's layout: ``streamlit run ui/app.py`` in a checkout (project installed) serves the chat."""
+    folder, env = own_folder
+    env = {**env, "RAG_CONFIG": str(folder / "rag.toml"), "RAG_INDEX_DIR": str(folder / "my-index")}
+    command = [sys.executable, "-m", "streamlit", "run", "ui/app.py"]
+    with streamlit_server(env, cwd=ROOT, command=command) as url, chromium_page() as page:
+        page.goto(url)
+        answer = answer_text(page, "When did storms cut the island off?")
+        assert "storms cut the island off for six weeks" in answer and "Answered by extractive" in answer
+
+
+def test_rag_ui_from_a_wheel_installed_outside_the_checkout(own_folder, tmp_path):
+    """`rag ui` from the built wheel, installed in a folder of its own and run from the user's folder:
+    the app, its parts and its Streamlit options all come from the wheel, not the checkout."""
+    folder, env = own_folder
+    wheel = build_wheel(tmp_path / "wheel")
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target",
+                    str(site), str(wheel)], check=True, timeout=300)
+    assert (site / "rag" / "ui" / "app.py").is_file() and not (site / "ui").exists()
+    env = {**env, "PYTHONPATH": str(site)}
+    where = subprocess.run([sys.executable, "-c", "import rag.ui.launch as m; print(m.APP)"], cwd=folder,
+                           env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert where == str(site / "rag" / "ui" / "app.py")
+    command = [sys.executable, "-c", "from rag.cli import app; app()", "ui"]
+    with streamlit_server(env, cwd=folder, command=command) as url, chromium_page() as page:
+        messages = forward_messages(page)
+        page.goto(url)
+        answer = answer_text(page, "When did storms cut the island off?")
+        assert "storms cut the island off for six weeks" in answer and "Answered by extractive" in answer
+    sessions = [m.new_session for m in messages if m.WhichOneof("type") == "new_session"]
+    assert sessions and all(s.custom_theme.primary_color == "#4f46e5" for s in sessions)

@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "rag" / "ui" / "app.py"
+APP = ROOT / "ui" / "app.py"
 SEED = Path("/work/shared/seeds/000_ed08602e7532188b.txt")
 if not SEED.is_file():
     SEED = ROOT / "data" / "articles" / "000_ed08602e7532188b.txt"

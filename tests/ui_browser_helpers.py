@@ -56,9 +56,12 @@ def app_env(index_dir: Path, articles_dir: Path, **extra: str) -> dict[str, str]
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str], cwd: Path = ROOT, args: tuple[str, ...] = (), timeout: float = 90.0):
-    """``rag ui ARGS`` run in ``cwd`` on a port the OS picks; yields its URL once it answers."""
-    proc = subprocess.Popen([*rag_command(), "ui", *args, *SERVER_FLAGS], cwd=cwd,
+def streamlit_server(env: dict[str, str], cwd: Path = ROOT, args: tuple[str, ...] = (), timeout: float = 90.0,
+                     command: list[str] | None = None):
+    """``rag ui ARGS`` (or ``command ARGS``, e.g. ``streamlit run ui/app.py``) run in ``cwd`` on a
+    port the OS picks; yields its URL once it answers."""
+    command = command or [*rag_command(), "ui"]
+    proc = subprocess.Popen([*command, *args, *SERVER_FLAGS], cwd=cwd,
                             env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     log: list[str] = []

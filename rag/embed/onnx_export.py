@@ -34,12 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embed.onnx_session import INPUTS, open_session, run_session
 from rag.embed.st_folder import FolderSpec, pool
 from rag.errors import EmbedderError
 
 RECIPE = 1  # bump when the export steps change: cached exports are then rebuilt
 RUNTIMES = ("onnx", "onnx-int8")
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Lowest cosine to the PyTorch vectors an export may show on the probes.
 MIN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.98}
 PROBES = [
@@ -205,8 +205,6 @@ def _quantise(source: Path, target: Path) -> None:
 
 def _check_against_torch(torch, model, tokenizer, spec: FolderSpec, path: Path, runtime: str) -> None:
     """Refuse an export whose pooled vectors stray from PyTorch's on the probe texts."""
-    from rag.embed.onnx_runtime import open_session, run_session
-
     limit = spec.max_seq_length or tokenizer.model_max_length
     enc = tokenizer(PROBES, padding=True, truncation=True, max_length=limit, return_tensors="np")
     names = [n for n in INPUTS if n in enc]

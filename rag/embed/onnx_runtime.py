@@ -10,43 +10,18 @@ Loading an exported model imports neither torch nor sentence-transformers.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from rag.config import EmbeddingSettings, cache_dir
 from rag.embed.base import Embedder
-from rag.embed.onnx_export import INPUTS, cached_export
+from rag.embed.onnx_export import cached_export
+from rag.embed.onnx_session import open_session, run_session
 from rag.embed.sentence_transformer import TokenizerCounts, default_model_path
 from rag.embed.st_folder import pool, read_folder
 from rag.errors import EmbedderError
-
-
-def open_session(path: Path):
-    """An ONNX Runtime CPU session for the model file at ``path``."""
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        raise EmbedderError("the onnx embedding runtimes need onnxruntime: `pip install onnxruntime`, "
-                            "or set RAG_EMBEDDING__RUNTIME=torch") from None
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # errors only
-    # Threads that sleep instead of spinning between operators: on 2 busy cores
-    # spinning took CPU from the work (measured: docs/embedding_runtime.md).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types
-        raise EmbedderError(f"ONNX Runtime cannot load {path} ({exc}); delete it to export it again, "
-                            "or set RAG_EMBEDDING__RUNTIME=torch") from None
-
-
-def run_session(session, encoded: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Token vectors (batch, tokens, dim) for tokenizer output ``encoded``."""
-    wanted = [i.name for i in session.get_inputs()]
-    feed = {name: np.asarray(encoded[name], dtype=np.int64) for name in wanted if name in INPUTS}
-    return session.run(None, feed)[0]
 
 
 class OnnxEmbedder(TokenizerCounts, Embedder):
@@ -87,14 +62,5 @@ class OnnxEmbedder(TokenizerCounts, Embedder):
                              return_tensors="np")
         return pool(run_session(self.session, enc), enc["attention_mask"], self.spec.pooling)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        texts = list(texts)
-        # Longest first, as SentenceTransformer.encode: batches of similar lengths pad little.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            out[rows] = self._forward([texts[i] for i in rows])
-        return self._check(out, len(texts))
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return self._forward(texts)

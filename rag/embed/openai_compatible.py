@@ -75,18 +75,21 @@ class OpenAIEmbedder(Embedder):
     def _probe_dim(self) -> int:
         return int(self._request(["dimension probe"]).shape[1])
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        batches = [list(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
-        vectors = np.concatenate(self._request_all(batches))
-        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
-            raise EmbedderError(
-                f"the embedding server at {self.base_url} returned {vectors.shape[-1]}-dimensional vectors "
-                f"but this index uses {self.dim}; check RAG_EMBEDDING__MODEL, or rebuild with "
-                "`rag index build --full`"
-            )
-        return self._check(vectors, len(texts))
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return self.embed_batches([texts])[0]
+
+    def embed_batches(self, batches: list[list[str]]) -> list[np.ndarray]:
+        """Each batch's vectors, up to ``concurrency`` requests in flight; a server answering
+        with another dimension than the index's is a clear error."""
+        results = self._request_all(batches)
+        for vectors in results:
+            if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+                raise EmbedderError(
+                    f"the embedding server at {self.base_url} returned {vectors.shape[-1]}-dimensional vectors "
+                    f"but this index uses {self.dim}; check RAG_EMBEDDING__MODEL, or rebuild with "
+                    "`rag index build --full`"
+                )
+        return results
 
     def _request_all(self, batches: list[list[str]]) -> list[np.ndarray]:
         """Each batch's vectors, in order, with up to ``concurrency`` requests in flight."""

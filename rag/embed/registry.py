@@ -1,10 +1,10 @@
-"""Embedders by name (a lazy ``"module:Class"`` registry, see :mod:`rag.plugins`)."""
+"""Embedders by name (a lazy ``"module:Class"`` registry, plus installed packages' entry points; see :mod:`rag.plugins`)."""
 
 from __future__ import annotations
 
 from rag.config import EmbeddingSettings
 from rag.embed.base import Embedder
-from rag.plugins import load_backend
+from rag.plugins import EMBEDDERS_GROUP, backend_names, load_backend
 
 EMBEDDERS: dict[str, str] = {
     "sentence-transformers": "rag.embed.sentence_transformer:SentenceTransformerEmbedder",
@@ -19,9 +19,14 @@ RUNTIMES: dict[str, str] = {
 }
 
 
+def embedder_names() -> list[str]:
+    """The built-in embedders, then those installed packages register."""
+    return backend_names(EMBEDDERS, EMBEDDERS_GROUP)
+
+
 def embedder_class(backend: str) -> type[Embedder]:
     """The class registered for ``backend``."""
-    return load_backend(EMBEDDERS, backend, "embedding backend", "RAG_EMBEDDING__BACKEND")
+    return load_backend(EMBEDDERS, backend, "embedding backend", "RAG_EMBEDDING__BACKEND", EMBEDDERS_GROUP)
 
 
 def make_embedder(settings: EmbeddingSettings) -> Embedder:

@@ -64,14 +64,9 @@ class SentenceTransformerEmbedder(TokenizerCounts, Embedder):
         # max_seq_length counts [CLS] and [SEP]; passages get the rest.
         self.max_tokens = int(self.model.max_seq_length) - self.special_tokens()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-            normalize_embeddings=True, show_progress_bar=False,
-        )
-        return self._check(vectors, len(texts))
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=False)
 
 
 def default_model_path() -> str:

@@ -3,6 +3,7 @@ top-n selection that ranks its scores."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -11,6 +12,13 @@ import numpy as np
 import Stemmer
 
 from rag.errors import IndexCorruptError
+
+# np.load parses each .npy header with ast.literal_eval, and CPython 3.11 before
+# 3.11.8 can fail two such parses running at once in different threads with
+# "AST constructor recursion depth mismatch" (gh-106905), which would read as
+# a damaged index to a reader opening it while another thread does. Loads are
+# rare (once per opened version), so they take turns.
+_LOADING = threading.Lock()
 
 _STEMMER = Stemmer.Stemmer("english")
 
@@ -62,7 +70,8 @@ class LexicalIndex:
             size = int((folder / "size").read_text())
             if not size:
                 return cls(bm25s.BM25(), 0)
-            bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+            with _LOADING:
+                bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
         except Exception as exc:
             raise IndexCorruptError(
                 f"the lexical index in {folder} is damaged ({exc}); rebuild the index "
@@ -122,7 +131,8 @@ class SentenceLexicalIndex:
     def load(cls, folder: Path) -> "SentenceLexicalIndex":
         index = LexicalIndex.load(folder)
         try:
-            rows = np.load(folder / "rows.npy")
+            with _LOADING:
+                rows = np.load(folder / "rows.npy")
             passages = int((folder / "passages").read_text())
         except Exception as exc:
             raise IndexCorruptError(

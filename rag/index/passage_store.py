@@ -16,10 +16,14 @@ Three roles, in the spirit of Haystack's ``DocumentStore``:
   a reader opens the old version or the new one, never a mix. A draft that is
   aborted, fails or is killed leaves the published version as it was.
 
-Implementations: :class:`rag.index.store.IndexStore` (embedded: FAISS,
-SQLite and BM25 in versioned folders). :func:`rag.index.stores.make_store`
-picks one from the settings. Every implementation passes the contract tests
-in ``tests/test_passage_store_contract.py``.
+Implementations: :class:`rag.index.embedded.store.IndexStore` (embedded: FAISS,
+SQLite and BM25 in versioned folders, ``rag/index/embedded/``) and
+:class:`rag.index.qdrant.store.QdrantStore` (a Qdrant server, cluster or local
+mode: versioned collections behind an alias, ``rag/index/qdrant/``), plus any
+an installed package registers (entry-point group ``article_rag.passage_stores``).
+:func:`rag.index.stores.make_store` picks one from the settings. Every
+implementation passes :class:`rag.testing.passage_store.PassageStoreContract`
+(``tests/test_passage_store_contract.py`` runs it over the built-in ones).
 """
 
 from __future__ import annotations

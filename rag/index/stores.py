@@ -2,27 +2,30 @@
 :class:`rag.index.passage_store.PassageStore` implementation.
 
 ``store.backend`` (``RAG_STORE__BACKEND``) picks the embedded store (``faiss``:
-FAISS, SQLite and BM25 in the index folder, the default) or Qdrant (``qdrant``:
-a server or cluster at ``store.url``, or local mode in ``store.path``). A
-store's module is imported only when it is chosen.
+FAISS, SQLite and BM25 in the index folder, the default), Qdrant (``qdrant``:
+a server or cluster at ``store.url``, or local mode in ``store.path``), or a
+store that an installed package registers in the entry-point group
+``article_rag.passage_stores`` (a function ``settings -> PassageStore``;
+:mod:`rag.plugins`). A store's module is imported only when it is chosen.
 
 Opening an index with another store's settings is a clear error: a Qdrant
-build leaves a note in the index folder (``qdrant-store.json``: where it
+build leaves a note in the index folder (:mod:`rag.index.qdrant.note`: where it
 published, and which alias), so settings that ask for a store holding no index
 are told where the index that was built lives.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import IndexMismatchError
 from rag.index.passage_store import PassageStore
+from rag.index.qdrant.note import qdrant_note
+from rag.plugins import PASSAGE_STORES_GROUP, load_backend
 
-BACKENDS = ("faiss", "qdrant")
-QDRANT_NOTE = "qdrant-store.json"
+# name -> "module:function" making the store from the settings
+STORES = {"faiss": "rag.index.stores:embedded_store", "qdrant": "rag.index.stores:qdrant_store"}
 
 
 def make_store(settings: Settings, building: bool = False) -> PassageStore:
@@ -32,33 +35,26 @@ def make_store(settings: Settings, building: bool = False) -> PassageStore:
     records one in the other store raises IndexMismatchError saying which
     settings open it.
     """
-    if settings.store.backend == "qdrant":
-        from rag.index.qdrant_store import QdrantStore
-
-        store: PassageStore = QdrantStore.from_settings(settings)
-    else:
-        from rag.index.store import IndexStore
-
-        store = IndexStore(settings.index_dir, lock_timeout=settings.lock_timeout)
+    factory = load_backend(STORES, settings.store.backend, "passage store", "RAG_STORE__BACKEND",
+                           PASSAGE_STORES_GROUP)
+    store: PassageStore = factory(settings)
     if not building:
         _check_built_here(settings, store)
     return store
 
 
-def qdrant_note(folder: Path) -> dict | None:
-    """Where a Qdrant build from this index folder last published, or None."""
-    try:
-        return json.loads((Path(folder) / QDRANT_NOTE).read_text())
-    except (OSError, ValueError):
-        return None
+def embedded_store(settings: Settings) -> PassageStore:
+    """The embedded store (FAISS, SQLite, BM25) in ``settings.index_dir``."""
+    from rag.index.embedded.store import IndexStore
+
+    return IndexStore(settings.index_dir, lock_timeout=settings.lock_timeout)
 
 
-def write_qdrant_note(folder: Path, described: dict) -> None:
-    """Record in the index folder where a Qdrant build published."""
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    tmp = Path(folder) / f".{QDRANT_NOTE}.tmp"
-    tmp.write_text(json.dumps(described, indent=2) + "\n")
-    tmp.replace(Path(folder) / QDRANT_NOTE)
+def qdrant_store(settings: Settings) -> PassageStore:
+    """Qdrant at ``store.url``, or local mode in ``store.path`` (docs/scale.md)."""
+    from rag.index.qdrant.store import QdrantStore
+
+    return QdrantStore.from_settings(settings)
 
 
 def _check_built_here(settings: Settings, store: PassageStore) -> None:

@@ -23,12 +23,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
 from rag.index.passage_store import PassageDraft, extra_json
-from rag.index.qdrant_schema import (
+from rag.index.qdrant.schema import (
     ORDINAL_BITS,
     ROLES,
     any_of,
@@ -41,8 +42,8 @@ from rag.index.qdrant_schema import (
     sentence_key,
     token_lists,
 )
-from rag.index.qdrant_snapshot import PAGE, QdrantSnapshot, retrieve, scroll
-from rag.index.stores import write_qdrant_note
+from rag.index.qdrant.snapshot import PAGE, QdrantSnapshot, retrieve, scroll
+from rag.index.qdrant.note import write_qdrant_note
 from rag.ingest.sentences import sentence_spans
 from rag.types import Article, Passage
 
@@ -77,10 +78,29 @@ def create_collections(client: Any, prefix: str, version: str, dim: int, metadat
         client.create_payload_index(names[role], field, kind)
 
 
+class DraftsHome(Protocol):
+    """What a draft needs of the store that began it (:class:`rag.index.qdrant.store.QdrantStore`)."""
+
+    client: Any  # a qdrant_client.QdrantClient
+    prefix: str  # collection names start with it
+    folder: Path  # the index folder, where the note of the last publish goes
+    layout: dict  # shards and replicas of new collections on a server
+    avgdl_tolerance: float
+
+    def describe(self) -> dict:
+        """Where the store lives, for the manifest and the note."""
+
+    def swap_alias(self, collection: str) -> str | None:
+        """Point the alias at ``collection``; returns the version it named before."""
+
+    def clean(self, keep: set[str | None]) -> None:
+        """Delete the collections of versions not in ``keep``."""
+
+
 class QdrantDraft(PassageDraft):
     """Writes into a new version's collections; holds the store's build lock."""
 
-    def __init__(self, store: Any, previous: QdrantSnapshot | None, manifest: dict, lock: Any):
+    def __init__(self, store: DraftsHome, previous: QdrantSnapshot | None, manifest: dict, lock: Any):
         self.store, self.previous, self.manifest, self._lock = store, previous, dict(manifest), lock
         self.client, self.models = store.client, require_qdrant().models
         self.version = new_version()

@@ -6,61 +6,34 @@ Layout of an index folder::
     .lock              held by the one build that may run at a time
     v-<time>-<rand>/   one complete, immutable version
         manifest.json  format, embedder, chunking, counts, build time, and the
-                       size and sha256 of every other file (rag.index.manifest)
+                       size and sha256 of every other file (rag.index.embedded.manifest)
         rows.sqlite    articles and passages (row n = vector n)
         vectors.faiss  dense vectors
         lexical/       BM25 over passages (bm25s)
         sentences/     BM25 over the passages' sentences
 
-A build (rag.index.sync) writes through an :class:`rag.index.draft.IndexDraft`,
-which publishes by writing a new version folder beside the published one and
-then swapping ``CURRENT`` with ``os.replace``: readers see the old version or
-the new one, never half of one, and a build killed at any point leaves
-``CURRENT`` pointing at a complete version. The previous version is kept so
-that a reader that read ``CURRENT`` just before a swap can still open it.
+A build (rag.index.sync) writes through an :class:`rag.index.embedded.draft.IndexDraft`,
+which publishes through the store's :class:`rag.index.embedded.versions.VersionFolders`:
+a new version folder beside the published one, then ``CURRENT`` swapped with
+``os.replace``, so readers see the old version or the new one, never half of one.
 Opening checks every file against the manifest; a damaged version is an
 ``IndexCorruptError`` that says to rebuild with ``--full`` (docs/robustness.md).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import sqlite3
-from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from rag.errors import (
-    IndexCorruptError,
-    IndexLockedError,
-    IndexMismatchError,
-    IndexMissingError,
-    RagError,
-)
-from rag.index.draft import IndexDraft
-from rag.index.lexical import LexicalIndex, SentenceLexicalIndex
-from rag.index.manifest import (
-    FORMAT_VERSION,
-    MANIFEST,
-    corrupt,
-    fsync_dir,
-    fsync_tree,
-    read_manifest,
-    replace_atomically,
-    write_manifest,
-)
+from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, RagError
+from rag.index.embedded.draft import IndexDraft
+from rag.index.embedded.manifest import FORMAT_VERSION, MANIFEST, corrupt, read_manifest
+from rag.index.embedded.snapshot import IndexSnapshot
+from rag.index.embedded.versions import VersionFolders
 from rag.index.passage_store import PassageStore
-from rag.index.rows import stream_texts, write_rows
-from rag.index.snapshot import LEXICAL, ROWS, SENTENCES, VECTORS, IndexSnapshot
-from rag.index.vectors import FaissVectorIndex
-from rag.types import Article, Passage
 
 __all__ = ["FORMAT_VERSION", "MANIFEST", "IndexStore"]
-CURRENT = "CURRENT"
 
 
 def mismatch(location: str, built: str, wanted: str) -> IndexMismatchError:
@@ -79,25 +52,14 @@ class IndexStore(PassageStore):
         self.folder = Path(folder)
         self.location = str(self.folder)
         self.lock_timeout = lock_timeout
+        self.versions = VersionFolders(self.folder)
 
     # reading -----------------------------------------------------------------
     def exists(self) -> bool:
-        return (self.folder / CURRENT).is_file()
+        return self.versions.exists()
 
     def current_folder(self) -> Path:
-        path = self.folder / CURRENT
-        if not path.is_file():
-            raise IndexMissingError(
-                f"no index in {self.folder}: build one with `rag index build` "
-                "(or point RAG_INDEX_DIR / --index at an existing index)"
-            )
-        try:
-            name = path.read_bytes().decode("utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise corrupt(path, f"it cannot be read as a version name ({exc})") from None
-        if not name.startswith("v-") or not name.isprintable() or "/" in name or "\\" in name:
-            raise corrupt(path, f"it names {name[:80]!r}, not a version folder")
-        return self.folder / name
+        return self.versions.current_folder()
 
     def published_version(self) -> str:
         return self.current_folder().name
@@ -155,47 +117,4 @@ class IndexStore(PassageStore):
         except BaseException:
             lock.release()
             raise
-        return IndexDraft(self, previous, manifest, lock)
-
-    def _publish(self, articles: Sequence[Article], plan: list[Passage | int], old_db: Path | None,
-                 vectors: FaissVectorIndex, manifest: dict, copied_articles: Sequence[str] = ()) -> None:
-        """Write a version folder (``plan[row]``: a new Passage or a row of ``old_db``) and publish it."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        name = f"v-{stamp}-{secrets.token_hex(3)}"
-        work = self.folder / f".tmp-{name}"
-        try:
-            work.mkdir()
-            write_rows(work / ROWS, articles, plan, old_db, copied_articles)
-            plan.clear()  # the rows are on disk now; the lexical indexes read them back
-            vectors.save(work / VECTORS)
-            (work / LEXICAL).mkdir()
-            LexicalIndex.build(stream_texts(work / ROWS, full=True)).save(work / LEXICAL)
-            SentenceLexicalIndex.build(stream_texts(work / ROWS, full=False)).save(work / SENTENCES)
-            write_manifest(work, manifest)  # sizes and sha256 of every file, then the manifest
-            fsync_tree(work)
-        except BaseException as exc:
-            shutil.rmtree(work, ignore_errors=True)
-            if isinstance(exc, (OSError, sqlite3.Error)):  # a full disk, a lost mount...
-                raise RagError(f"could not write the new index version in {self.folder} ({exc}); the "
-                               "published index is unchanged. Free disk space and build again") from exc
-            raise
-        final = self.folder / name
-        os.rename(work, final)
-        fsync_dir(self.folder)
-        previous = self._published_name()
-        replace_atomically(self.folder / CURRENT, name + "\n")  # the moment the new version is published
-        self._clean(keep={name, previous})
-
-    def _published_name(self) -> str | None:
-        """The version CURRENT names, or None when there is none or it is damaged."""
-        try:
-            return self.current_folder().name if self.exists() else None
-        except IndexCorruptError:
-            return None
-
-    def _clean(self, keep: set[str | None], versions: bool = True) -> None:
-        """Remove failed builds and (``versions``) versions other than the current and previous."""
-        for child in self.folder.iterdir():
-            prefixes = (".tmp-v-", "v-") if versions else (".tmp-v-",)
-            if child.name.startswith(prefixes) and child.name not in keep and child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
+        return IndexDraft(self.versions, previous, manifest, lock)

@@ -1,6 +1,6 @@
 """The dense vectors of the embedded index: FAISS, addressed by row number.
 
-Only the embedded store (rag.index.snapshot, rag.index.draft) sees rows and
+Only the embedded store (rag.index.embedded.snapshot, rag.index.embedded.draft) sees rows and
 FAISS; search code reaches vectors through
 :class:`rag.index.passage_store.PassageSnapshot`. Vectors are unit length and
 row ``i`` is the passage stored at row ``i``.

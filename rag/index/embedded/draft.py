@@ -7,7 +7,7 @@ in the order they were last written (untouched articles first, in their
 previous order) and each article's passages by ordinal, so an incremental build
 gives the same rows as a full one. Rows kept from the previous version are
 copied by row (SQLite ``ATTACH``, FAISS block by block), never turned into
-Python objects; :meth:`rag.index.store.IndexStore._publish` then writes the
+Python objects; :meth:`rag.index.embedded.versions.VersionFolders.publish` then writes the
 version folder and swaps ``CURRENT``.
 """
 
@@ -20,23 +20,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.index.manifest import FORMAT_VERSION
+from rag.index.embedded.manifest import FORMAT_VERSION
+from rag.index.embedded.snapshot import ROWS, IndexSnapshot
+from rag.index.embedded.vectors import assemble
+from rag.index.embedded.versions import VersionFolders
 from rag.index.passage_store import PassageDraft
-from rag.index.snapshot import ROWS, IndexSnapshot
-from rag.index.vectors import assemble
 from rag.types import Article, Passage
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
 
-    from rag.index.store import IndexStore
-
 
 class IndexDraft(PassageDraft):
-    """Writes and deletes for the next version of an :class:`IndexStore`; holds its build lock."""
+    """Writes and deletes for the next version of an index folder; holds its build lock.
 
-    def __init__(self, store: IndexStore, previous: IndexSnapshot | None, manifest: dict, lock: BaseFileLock):
-        self.store = store
+    ``versions`` is the folder's :class:`VersionFolders`, handed over by the
+    :class:`rag.index.embedded.store.IndexStore` that owns it.
+    """
+
+    def __init__(self, versions: VersionFolders, previous: IndexSnapshot | None, manifest: dict,
+                 lock: BaseFileLock):
+        self.versions = versions
         self.previous = previous
         self.manifest = dict(manifest)
         self.dim = int(manifest["embedder"]["dim"])
@@ -109,7 +113,7 @@ class IndexDraft(PassageDraft):
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         try:
-            self.store._publish(list(self._articles.values()), plan, None if previous is None else
+            self.versions.publish(list(self._articles.values()), plan, None if previous is None else
                                 previous.folder / ROWS, vectors, manifest, copied_articles=copied)
         finally:
             self._close(clean=False)
@@ -155,6 +159,6 @@ class IndexDraft(PassageDraft):
             if self.previous is not None:
                 self.previous.close()
             if clean:
-                self.store._clean(keep=set(), versions=False)  # only what killed builds left behind
+                self.versions.clean(keep=set(), versions=False)  # only what killed builds left behind
         finally:
             self._lock.release()

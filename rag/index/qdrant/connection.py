@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, RagError
-from rag.index.qdrant_schema import require_qdrant
+from rag.index.qdrant.schema import require_qdrant
 
 MEMORY = ":memory:"
 _LOCAL: dict[str, Any] = {}

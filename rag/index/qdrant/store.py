@@ -3,7 +3,7 @@
 The published version is whatever the alias ``<collection prefix>`` names:
 the passages collection of one version, whose metadata holds the manifest
 (embedder, chunking, counts, build time, the store) and the BM25 statistics.
-Building creates a new version's collections (rag.index.qdrant_draft) and
+Building creates a new version's collections (rag.index.qdrant.draft) and
 publishing swaps the alias in one operation. The version before is kept for
 readers that opened it; older ones and those of killed builds are deleted at
 the next publish.
@@ -23,10 +23,10 @@ from filelock import FileLock, Timeout
 
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, RagError
 from rag.index.passage_store import PassageDraft, PassageStore
-from rag.index.qdrant_connection import MEMORY, connect
-from rag.index.qdrant_draft import QdrantDraft
-from rag.index.qdrant_schema import ROLES, require_qdrant
-from rag.index.qdrant_snapshot import QdrantSnapshot
+from rag.index.qdrant.connection import MEMORY, connect
+from rag.index.qdrant.draft import QdrantDraft
+from rag.index.qdrant.schema import ROLES, require_qdrant
+from rag.index.qdrant.snapshot import QdrantSnapshot
 
 LOCK = ".qdrant.lock"
 
@@ -45,7 +45,7 @@ class QdrantStore(PassageStore):
         self.path = Path(path or self.folder / "qdrant")
         self.prefix = self.alias = collection
         self.lock_timeout = lock_timeout
-        self.avgdl_tolerance = avgdl_tolerance  # see rag.index.qdrant_draft
+        self.avgdl_tolerance = avgdl_tolerance  # see rag.index.qdrant.draft
         self.layout = {"shard_number": shards, "replication_factor": replicas} if url else {}
         self.client = connect(url, MEMORY if self.in_memory else self.path, api_key_env, timeout)
         self.location = (f"Qdrant at {url}" if url else "Qdrant local mode in memory" if self.in_memory

@@ -4,7 +4,7 @@ The caller's folder stays the working directory, so its ``rag.toml``, its
 ``RAG_*`` variables and a relative index folder mean the same to the UI as to
 ``rag index build``. The app's Streamlit options (upload limit, no error
 details, minimal toolbar, no usage statistics, the theme) live in
-``rag/ui/.streamlit/config.toml`` beside ``app.py``, shipped in the package:
+``ui/.streamlit/config.toml`` beside ``app.py``, shipped in the package:
 Streamlit reads the config of the script's own folder wherever it runs, after
 the user's global and project config files. Flags given to ``rag ui`` (e.g.
 ``--server.port 8600``) still win.

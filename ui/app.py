@@ -1,9 +1,9 @@
-"""The Streamlit chat over the indexed articles: ``rag ui`` (or ``streamlit run rag/ui/app.py``).
+"""The Streamlit chat over the indexed articles: ``rag ui``, or ``streamlit run ui/app.py`` in a checkout.
 
 Thin by design (docs/architecture.md): answers come from :class:`rag.answer.pipeline.Answerer`,
 the index from :mod:`rag.index.building`, conversations from
 :mod:`rag.answer.conversations`; this file sets the page up and wires the parts in
-``rag/ui/`` together:
+``ui/`` (installed as the package ``rag.ui``) together:
 
 - ``session_settings``: configured settings plus this session's sidebar choices;
 - ``access``: who gets the operator controls (``upload_guard``: and may upload);

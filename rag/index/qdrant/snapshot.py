@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from rag.index.passage_store import Hits, PassageFacts, PassageSnapshot, StoredArticle
-from rag.index.qdrant_schema import (
+from rag.index.qdrant.schema import (
     bm25_query,
     collection_name,
     point_id,

@@ -1,11 +1,11 @@
 """One published version of the embedded index, opened read-only for searching.
 
-A version folder holds ``manifest.json`` (rag.index.manifest), ``rows.sqlite``
-(rag.index.rows), ``vectors.faiss`` (rag.index.vectors) and the two BM25 folders
+A version folder holds ``manifest.json`` (rag.index.embedded.manifest), ``rows.sqlite``
+(rag.index.embedded.rows), ``vectors.faiss`` (rag.index.embedded.vectors) and the two BM25 folders
 (rag.index.lexical). Opening checks every file against the manifest and that all
 parts agree on the passage count; any disagreement is an
 ``IndexCorruptError`` that names the file. Building and publishing versions
-is the job of rag.index.store and rag.index.draft.
+is the job of rag.index.embedded.store and rag.index.embedded.draft.
 
 Inside, passages are rows 0..n-1 of every part; the
 :class:`rag.index.passage_store.PassageSnapshot` methods translate passage ids
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from rag.index.lexical import LexicalIndex, SentenceLexicalIndex, top_rows
-from rag.index.manifest import corrupt, read_manifest
+from rag.index.embedded.manifest import corrupt, read_manifest
 from rag.index.passage_store import Hits, PassageFacts, PassageSnapshot, StoredArticle
-from rag.index.rows import (
+from rag.index.embedded.rows import (
     article_states,
     article_titles,
     connect_read_only,
@@ -32,7 +32,7 @@ from rag.index.rows import (
     read_article,
     read_passages,
 )
-from rag.index.vectors import FaissVectorIndex
+from rag.index.embedded.vectors import FaissVectorIndex
 from rag.types import Passage, SearchFilters
 
 ROWS = "rows.sqlite"
