@@ -76,7 +76,7 @@ def page_request() -> PageRequest:
     headers = st.context.headers
     if not headers:
         return PageRequest()
-    return PageRequest(host=headers.get("Host") or "", peer=st.context.ip_address,
+    return PageRequest(host=headers.get("Host") or "", peer=getattr(st.context, "ip_address", None),
                        forwarded=bool(headers.get("X-Forwarded-For") or headers.get("Forwarded")))
 
 
