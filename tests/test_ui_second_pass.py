@@ -134,3 +134,19 @@ def test_visitors_see_what_is_wrong_but_no_server_path(env, monkeypatch):
     assert reply["error"] and "damaged" in reply["content"]
     everything = texts(at) + reply["content"]
     assert str(env["tmp"]) not in everything and "manifest.json" not in everything
+
+
+def test_a_damaged_conversation_names_no_server_path_to_visitors(env, monkeypatch):
+    build_index(load_settings())
+    cid = "0123456789abcdef" * 2
+    folder = env["index"] / "conversations"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{cid}.json").write_text("{damaged")
+    monkeypatch.setenv("RAG_UI__ADMIN", "false")
+    at = app(cid)
+    no_exceptions(at)
+    shown = texts(at)
+    assert "could not be read" in shown and str(env["tmp"]) not in shown
+    monkeypatch.setenv("RAG_UI__ADMIN", "true")
+    at = app(cid)
+    assert str(folder) in texts(at)  # the operator sees which file

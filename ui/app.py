@@ -61,11 +61,11 @@ def main() -> None:
     jobs = index_jobs(str(Path(base.index_dir).resolve()))
     settings = effective_settings(base, index_embedding(base), admin)
     store = conversation_store(settings)
-    load_conversation(store)
+    load_conversation(store, admin)
     opened, problem = open_current_index(settings, admin)
     # The chat runs first so that the sidebar (drawn after it, wherever it
     # appears on the page) sees the conversation including a new answer.
-    chat(settings, opened, problem, store)
+    chat(settings, opened, problem, store, admin)
     sidebar(base, settings, opened, problem, jobs, admin)
 
 

@@ -17,6 +17,7 @@ import logging
 
 import streamlit as st
 
+from rag.answer.conversations import ConversationError
 from rag.config import EmbeddingSettings, LLMSettings, Settings
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
 from rag.ui.build_jobs import IndexJobs
@@ -124,16 +125,24 @@ def open_current_index(settings: Settings, admin: bool = True):
     except IndexMissingError:
         return None, "missing"
     except RagError as exc:
-        if admin:
-            return None, str(exc)
-        log.warning("the index cannot be opened: %s", exc)
-        return None, visitor_message(exc)
+        return None, shown_error(exc, admin)
+
+
+def shown_error(exc: RagError, admin: bool) -> str:
+    """A library error as the page shows it: in full to the operator, as
+    :func:`visitor_message` to a visitor (the log keeps the full text)."""
+    if admin:
+        return str(exc)
+    log.warning("%s", exc)
+    return visitor_message(exc)
 
 
 def visitor_message(exc: RagError) -> str:
-    """What a visitor is told about an index problem: its kind, never a server path."""
+    """What a visitor is told about an index or conversation problem: its kind, never a server path."""
     if isinstance(exc, IndexCorruptError):
         return "The index on this server is damaged; the operator needs to rebuild it."
+    if isinstance(exc, ConversationError):
+        return "This conversation could not be read or saved on the server; start a new chat."
     if isinstance(exc, IndexMismatchError):
         return ("The index on this server was built with other settings than the server now uses; "
                 "the operator needs to rebuild it.")
