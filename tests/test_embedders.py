@@ -27,7 +27,8 @@ class TestEveryEmbedder(EmbedderContract):
     """rag.testing's embedder contract over every backend and runtime here."""
 
     @pytest.fixture(scope="class", params=CASES)
-    def embedder(self, request, openai_server):
+    @classmethod
+    def embedder(cls, request, openai_server):
         backend, _, runtime = request.param.partition(":")
         if backend == "openai":
             return make_embedder(EmbeddingSettings(backend="openai", model="fake-embed",

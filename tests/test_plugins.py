@@ -70,7 +70,8 @@ import rag_demo_plugin
 
 class TestDemoEmbedder(EmbedderContract):
     @pytest.fixture(scope="class")
-    def embedder(self):
+    @classmethod
+    def embedder(cls):
         return make_embedder(EmbeddingSettings(backend="demo-embedder"))
 
 

@@ -233,14 +233,14 @@ def test_index_info_reports_damage_cheaply(corpus, tmp_path):
 
 def test_failed_write_keeps_the_published_index(corpus, tmp_path, monkeypatch):
     """A disk that fills up while a version is written: a message, and the old index stays."""
-    import rag.index.embedded.store
+    import rag.index.embedded.versions
 
     index, version = _fresh_copy(corpus, tmp_path)
 
     def full_disk(folder, manifest):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(rag.index.embedded.store, "write_manifest", full_disk)
+    monkeypatch.setattr(rag.index.embedded.versions, "write_manifest", full_disk)
     with pytest.raises(RagError, match="No space left on device.*published index is unchanged"):
         build_index(_settings(index), [corpus["articles"]], full=True)
     built = CliRunner().invoke(app, ["index", "build", str(corpus["articles"]), "--index", str(index), "--full"],

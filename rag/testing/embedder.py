@@ -4,7 +4,8 @@ Subclass :class:`EmbedderContract` and give the ``embedder`` fixture::
 
     class TestMyEmbedder(EmbedderContract):
         @pytest.fixture(scope="class")
-        def embedder(self):
+        @classmethod
+        def embedder(cls):
             return MyEmbedder(EmbeddingSettings(backend="my-embedder"))
 """
 
