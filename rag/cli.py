@@ -74,8 +74,8 @@ def index_build(
         f"unchanged {report.unchanged}; embedded {report.embedded_passages} passages) in {report.seconds:.1f}s"
     ))
     if report.kept:
-        typer.echo(f"{report.kept} article(s) from other folders kept; --exact to make the index hold only "
-                   "these paths")
+        noun = "article" if report.kept == 1 else "articles"
+        typer.echo(f"{report.kept} {noun} from other folders kept; --exact to make the index hold only these paths")
     for skip in report.skipped:
         typer.secho(terminal_safe(f"skipped {skip['path']}: {skip['error']}"), err=True, fg=typer.colors.YELLOW)
 

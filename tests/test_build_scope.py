@@ -104,7 +104,7 @@ def test_cli_build_says_how_many_it_kept_and_info_lists_the_roots(env, uploads, 
     assert run("index", "build")[0] == 0
     code, out, _ = run("index", "build", str(uploads))
     assert code == 0
-    assert "3 article(s) from other folders kept; --exact to make the index hold only these paths" in out
+    assert "3 articles from other folders kept; --exact to make the index hold only these paths" in out
     code, out, _ = run("index", "info", "--json")
     info = json.loads(out)
     assert info["roots"] == [str(uploads.resolve()), str(articles_dir.resolve())]

@@ -108,7 +108,8 @@ def job_panel(jobs: IndexJobs, admin: bool = True) -> None:
             f"Index {'updated' if job.kind == 'upload' else 'rebuilt'}: {r['articles']} articles, "
             f"{r['passages']} passages ({r['added']} added, {r['updated']} updated, "
             f"{r['removed']} removed) in {r['seconds']:.1f} s."
-            + (f" {r['kept']} article(s) from other folders kept." if r.get("kept") else ""),
+            + (f" {r['kept']} article{'s' if r['kept'] != 1 else ''} from other folders kept."
+               if r.get("kept") else ""),
             icon=":material/check_circle:")
         skipped = r.get("skipped", [])
         if skipped and admin:
