@@ -12,7 +12,7 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
-from rag.cli_output import emit_json, terminal_progress
+from rag.cli_output import emit_json, json_text, terminal_progress, terminal_safe
 
 app = typer.Typer(help="Cited answers over a collection of news articles.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -27,7 +27,7 @@ JsonOpt = typer.Option(False, "--json", help="Print one JSON object (a stable in
 
 def fail(message: str, code: int = 1) -> None:
     """Print an error for a person and exit non-zero."""
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    typer.secho(f"error: {terminal_safe(message)}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
 
 
@@ -47,9 +47,12 @@ def index_build(
     paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: the articles folder)."),
     index: Optional[Path] = IndexOpt,
     full: bool = typer.Option(False, "--full", help="Re-embed everything (needed after changing the embedder)."),
+    exact: bool = typer.Option(False, "--exact", help="Make the index hold only the articles under PATHS "
+                               "(articles indexed from other paths are removed)."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Make the index match the articles under PATHS."""
+    """Sync the index with the articles under PATHS: new, changed and deleted files there;
+    articles indexed from other paths stay (see --exact and `rag index remove`)."""
     from rag.index.building import build_index
 
     settings = settings_for(index)
@@ -57,21 +60,24 @@ def index_build(
     try:
         if bar:
             with bar:
-                report = build_index(settings, paths, full=full, progress=update)
+                report = build_index(settings, paths, full=full, progress=update, exact=exact)
         else:
-            report = build_index(settings, paths, full=full)
+            report = build_index(settings, paths, full=full, exact=exact)
     except RagError as exc:
         fail(str(exc))
     if as_json:
         emit_json(report.to_dict())
         return
-    typer.echo(
+    typer.echo(terminal_safe(
         f"{report.articles} articles, {report.passages} passages in {settings.index_dir} "
         f"(added {report.added}, updated {report.updated}, removed {report.removed}, "
         f"unchanged {report.unchanged}; embedded {report.embedded_passages} passages) in {report.seconds:.1f}s"
-    )
+    ))
+    if report.kept:
+        noun = "article" if report.kept == 1 else "articles"
+        typer.echo(f"{report.kept} {noun} from other folders kept; --exact to make the index hold only these paths")
     for skip in report.skipped:
-        typer.secho(f"skipped {skip['path']}: {skip['error']}", err=True, fg=typer.colors.YELLOW)
+        typer.secho(terminal_safe(f"skipped {skip['path']}: {skip['error']}"), err=True, fg=typer.colors.YELLOW)
 
 
 @index_app.command("info")
@@ -95,12 +101,14 @@ def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> Non
         "built_at": info["built_at"],
         "size_bytes": info["size_bytes"],
         "version": info["version"],
+        "roots": info.get("roots") or [],  # the paths articles were indexed from
     }
     if as_json:
         emit_json(summary)
         return
     for key, value in summary.items():
-        typer.echo(f"{key:>10}: {value}")
+        shown = "\n            ".join(value) if key == "roots" else value
+        typer.echo(terminal_safe(f"{key:>10}: {shown}"))
 
 
 def parse_day(value: Optional[str], flag: str) -> Optional[date]:
@@ -145,9 +153,9 @@ def search(
         typer.echo("No passages match.")
     for row in rows:
         meta = " · ".join(x for x in (row["source"], (row["published_at"] or "")[:10]) if x)
-        typer.secho(f"[{row['rank']}] {row['title']}", bold=True)
-        typer.echo(f"    {meta}  {row['url'] or ''}".rstrip())
-        typer.echo("    " + row["text"][:400].replace("\n", " ") + ("…" if len(row["text"]) > 400 else ""))
+        typer.secho(terminal_safe(f"[{row['rank']}] {row['title']}"), bold=True)
+        typer.echo(terminal_safe(f"    {meta}  {row['url'] or ''}".rstrip()))
+        typer.echo(terminal_safe("    " + row["text"][:400].replace("\n", " ") + ("…" if len(row["text"]) > 400 else "")))
 
 
 @eval_app.command("retrieval")
@@ -179,7 +187,7 @@ def eval_retrieval(
         emit_json(result["overall"])
         return
     for name, metrics in result["by_type"].items():
-        typer.echo(f"{name:>18}: " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k != "n") + f"  (n={metrics['n']})")
+        typer.echo(terminal_safe(f"{name:>18}: " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k != "n") + f"  (n={metrics['n']})"))
     overall = result["overall"]
     typer.secho(f"{'all':>18}: " + "  ".join(f"{k} {v:.3f}" for k, v in overall.items() if k != "n") + f"  (n={overall['n']})", bold=True)
 
@@ -203,14 +211,14 @@ def llm_flags(llm: Optional[str], model: Optional[str], base_url: Optional[str],
 def print_sources(answer) -> None:
     """The citations of an answer, with unsupported ones flagged, and what was removed."""
     if answer.standalone_question != answer.question:
-        typer.secho(f"(searched for: {answer.standalone_question})", dim=True)
+        typer.secho(terminal_safe(f"(searched for: {answer.standalone_question})"), dim=True)
     if answer.citations:
         typer.secho("\nSources:", bold=True)
     for c in answer.citations:
         meta = ", ".join(x for x in (c.source, (c.published_at or "")[:10]) if x)
-        typer.echo(f"[{c.n}] {c.title}" + (f" — {meta}" if meta else "") + (f"  {c.url}" if c.url else ""))
+        typer.echo(terminal_safe(f"[{c.n}] {c.title}" + (f" — {meta}" if meta else "") + (f"  {c.url}" if c.url else "")))
         if c.quote:
-            typer.secho(f"    “{c.quote.strip()[:300]}”", dim=True)
+            typer.secho(terminal_safe(f"    “{c.quote.strip()[:300]}”"), dim=True)
         if not c.supported:
             typer.secho("    ⚠ this passage does not clearly support the sentence citing it", fg=typer.colors.YELLOW)
     if answer.dropped_citations:
@@ -234,13 +242,13 @@ def show_answer(answerer, question: str, history=()):
             for item in answerer.stream(question, history):
                 if isinstance(item, Answer):
                     final = item
-                    live.update(Text(final.text))
+                    live.update(Text(terminal_safe(final.text)))
                 else:
                     shown += item
-                    live.update(Text(shown))
+                    live.update(Text(terminal_safe(shown)))
     else:
         final = answerer.answer(question, history)
-        typer.echo(final.text)
+        typer.echo(terminal_safe(final.text))
     print_sources(final)
     return final
 
@@ -306,14 +314,14 @@ def chat(
             try:
                 if as_json:
                     answer = answerer.answer(question, history)
-                    typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, default=str))
+                    typer.echo(json_text(answer.to_dict()))
                 else:
                     answer = show_answer(answerer, question, history)
             except RagError as exc:
                 if as_json:
-                    typer.echo(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False))
+                    typer.echo(json_text({"question": question, "error": str(exc)}))
                 else:
-                    typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+                    typer.secho(f"error: {terminal_safe(exc)}", err=True, fg=typer.colors.RED)
                 continue
             history += [{"role": "user", "content": question, "standalone": answer.standalone_question},
                         {"role": "assistant", "content": answer.text}]
@@ -358,7 +366,7 @@ def eval_answers(
     typer.echo(f"{'type':>12} {'n':>4} {'strict':>7} {'refused':>8} {'cite':>6} {'unsupp':>7} {'tokens':>7} {'s/q':>6}")
     for name, m in [*result["by_type"].items(), ("all", overall)]:
         refused = m["null_refusal_rate"] if name == "null" else m["false_refusal_rate"]
-        typer.echo(f"{name:>12} {m['n']:>4} {_num(m['strict_accuracy']):>7} {_num(refused):>8} "
+        typer.echo(terminal_safe(f"{name:>12}") + f" {m['n']:>4} {_num(m['strict_accuracy']):>7} {_num(refused):>8} "
                    f"{_num(m['cited_when_answered']):>6} {_num(m['unsupported_share']):>7} "
                    f"{_num(m['mean_prompt_tokens'], 0):>7} {_num(m['mean_seconds'], 1):>6}")
     typer.echo("(refused: share of null questions refused on the null row, of real questions elsewhere)")
@@ -378,3 +386,8 @@ def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
 
     settings_for(index)  # a bad rag.toml or RAG_* value stops here, as in every other command
     raise typer.Exit(run_ui(ctx.args, index))
+
+
+from rag.cli_index import register_index_commands  # noqa: E402 - after index_app and its helpers
+
+register_index_commands(index_app, settings_for, fail)

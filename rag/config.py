@@ -8,7 +8,6 @@ nested with ``__``, e.g. ``RAG_LLM__BACKEND``), then values passed in code
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -177,9 +176,15 @@ class UISettings(BaseModel):
     max_question_chars: int = 4000
     # Operator controls (chat backend and server URL, GGUF file, session API
     # key, rebuilds, embedder switch, uploads). None: on only when the server
-    # listens on a loopback address and no proxy forwarded the request
-    # (see ui_admin); env RAG_UI__ADMIN.
+    # listens on a loopback address and the page was opened as localhost
+    # from this machine, with no proxy between (rag.ui.access.ui_admin); env RAG_UI__ADMIN.
     admin: bool | None = None
+    # Where the operator's uploads are saved (and indexed from). None: the
+    # user's data folder, $XDG_DATA_HOME/article-rag/uploads (by default
+    # ~/.local/share/article-rag/uploads), never the checkout; env RAG_UI__UPLOADS_DIR.
+    uploads_dir: Path | None = None
+    # Uploaded bytes Streamlit may hold for one operator session at once (visitors: none).
+    max_session_upload_mb: int = Field(100, ge=1)
 
 
 class Settings(BaseSettings):
@@ -265,25 +270,3 @@ def load_settings(**overrides: Any) -> Settings:
         if value is not None:
             values[key] = value
     return Settings.model_validate(values)
-
-
-def is_loopback(address: str | None) -> bool:
-    """True for ``localhost`` and loopback IPs; False for none (all interfaces) or any other."""
-    address = (address or "").strip().strip("[]")
-    if address.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
-def ui_admin(settings: Settings, server_address: str | None, forwarded: bool = False) -> bool:
-    """Whether the UI offers the operator controls: ``ui.admin`` when set, else
-    only when the server listens on a loopback address and the request did not
-    come through a proxy (``forwarded``: it carried ``X-Forwarded-For`` or
-    ``Forwarded``). A server that others can reach is read-only for them
-    unless the operator says so."""
-    if settings.ui.admin is not None:
-        return settings.ui.admin
-    return is_loopback(server_address) and not forwarded

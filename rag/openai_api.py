@@ -84,12 +84,19 @@ def server_key(base_url: str | None, api_key: SecretStr | None, api_key_env: str
 
 def openai_client(base_url: str | None, key: ServerKey, timeout: float, max_retries: int) -> Any:
     """An ``openai.OpenAI`` client for ``base_url`` (explicit, never ``OPENAI_BASE_URL``)
-    that sends ``key``; pass :func:`request_headers` with every request."""
+    that sends ``key``; pass :func:`request_headers` with every request.
+
+    It follows no redirect: the ``openai`` client's own HTTP client would
+    re-send the whole request, the question and the articles' text, to
+    wherever a server points it (dropping only the key). A redirect is an
+    error that names where it pointed (:func:`translate_openai_error`).
+    """
     import openai
 
     # The client insists on some key string; with no key, request_headers omits the header.
     return openai.OpenAI(base_url=base_url or OPENAI_DEFAULT_URL, api_key=key.value or "no-key",
-                         timeout=timeout, max_retries=max_retries)
+                         timeout=timeout, max_retries=max_retries,
+                         http_client=openai.DefaultHttpxClient(follow_redirects=False))
 
 
 def request_headers(base_url: str | None, key: ServerKey) -> dict[str, Any]:
@@ -167,6 +174,12 @@ def translate_openai_error(exc: Exception, ctx: ServerContext, doing: str,
             f"{what} is rate-limiting requests (HTTP 429) and still was after {attempts}: "
             f"{server_message(exc, ctx.scrub)}. Wait a little and ask again, or raise "
             f"{prefix}__MAX_RETRIES.")
+    if isinstance(exc, openai.APIStatusError) and 300 <= exc.status_code < 400:
+        where = ctx.scrub(str(exc.response.headers.get("location") or "another address"))[:300]
+        return ctx.error(
+            f"{what} answered with a redirect (HTTP {exc.status_code}) to {where} while {doing}; it is "
+            f"not followed, because the request carries the question and the articles' text. If that is "
+            f"where the server now lives, set {prefix}__BASE_URL to it.")
     if isinstance(exc, openai.APIStatusError):
         if exc.status_code >= 500:
             return ctx.error(

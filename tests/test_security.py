@@ -25,7 +25,6 @@ from rag.config import (
     Settings,
     UISettings,
     load_settings,
-    ui_admin,
     updated,
 )
 from rag.embed.openai_compatible import OpenAIEmbedder
@@ -33,6 +32,7 @@ from rag.errors import ConfigError
 from rag.index.building import build_index
 from rag.llm.openai_compatible import OpenAIChatModel
 from rag.openai_api import is_openai_endpoint, server_key
+from rag.ui.access import ui_admin
 from rag.ui.markdown_text import answer_markdown, md_escape, safe_url
 from rag.ui.messages import conversation_markdown
 from tests.openai_server import FakeOpenAIServer
@@ -207,7 +207,10 @@ def test_safe_url_and_escaped_mail_addresses():
     for bad in ("javascript:alert(1)", " JAVASCRIPT:x", "data:text/html,x", "vbscript:x", "/relative",
                 "//host/path", "example.org", "https://", None, ""):
         assert safe_url(bad) is None, bad
-    assert md_escape("write to evil@example.org") == "write to evil\\@example\\.org"
+    # A backslash alone does not stop remark-gfm's address links (the browser test shows it):
+    # a word joiner after "@" does.
+    assert md_escape("write to evil@example.org") == "write to evil\\@\u2060example\\.org"
+    assert "\\@\u2060example" in answer_markdown("write to evil@example.org", "m", 0)
 
 
 # -- conversation ids ------------------------------------------------------------------
@@ -238,6 +241,23 @@ def test_operator_controls_default_to_loopback_only(address, admin):
     assert ui_admin(Settings(ui=UISettings(admin=True)), address, forwarded=True) is True
 
 
+@pytest.mark.parametrize("host, admin", [
+    ("localhost:8501", True), ("127.0.0.1:8501", True), ("[::1]:8501", True), ("localhost", True),
+    ("evil.example:8501", False), ("evil.example", False), ("foo.localhost:8501", False),
+    ("localhost.:8501", False), ("127.0.0.1.nip.io:8501", False), ("localhost@evil.example", False),
+    ("", False),
+])
+def test_operator_controls_need_a_loopback_host_header(host, admin):
+    """DNS rebinding: a page under a name that resolves to 127.0.0.1 is a visitor."""
+    from rag.ui.access import PageRequest
+
+    default = Settings(ui=UISettings(admin=None))
+    assert ui_admin(default, "127.0.0.1", request=PageRequest(host=host)) is admin
+    assert ui_admin(default, "127.0.0.1", request=PageRequest(host=host, peer="192.168.1.20")) is False
+    assert ui_admin(default, "127.0.0.1", request=PageRequest(host=host, forwarded=True)) is False
+    assert ui_admin(Settings(ui=UISettings(admin=True)), "127.0.0.1", request=PageRequest(host=host)) is True
+
+
 def test_a_server_that_wants_a_key_says_how_to_name_one(operator_env):
     from rag.errors import BackendError
 
@@ -247,3 +267,25 @@ def test_a_server_that_wants_a_key_says_how_to_name_one(operator_env):
         with pytest.raises(BackendError, match="RAG_LLM__API_KEY_ENV") as err:
             chat.complete(MESSAGES)
         assert "none is sent" in str(err.value) and sent_nothing_secret(srv)
+
+
+# -- redirects ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [307, 302])
+def test_a_redirect_to_another_server_is_not_followed(operator_env, status):
+    """A server answering with a redirect never gets the prompt re-sent elsewhere (chat and embedder)."""
+    from rag.errors import BackendError, EmbedderError
+
+    with FakeOpenAIServer() as first, FakeOpenAIServer() as elsewhere:
+        first.script_redirect(elsewhere.base_url + "/chat/completions", status)
+        chat = OpenAIChatModel(LLMSettings(backend="openai", base_url=first.base_url, model="fake-chat",
+                                           max_retries=0))
+        with pytest.raises(BackendError, match=f"redirect \\(HTTP {status}\\)") as err:
+            chat.complete([{"role": "user", "content": "What did the secret article say?"}])
+        assert elsewhere.base_url in str(err.value) and "RAG_LLM__BASE_URL" in str(err.value)
+        first.script_redirect(elsewhere.base_url + "/embeddings", status, endpoint="embeddings")
+        with pytest.raises(EmbedderError, match="redirect"):
+            OpenAIEmbedder(EmbeddingSettings(backend="openai", base_url=first.base_url, model="fake-embed",
+                                             max_retries=0)).embed(["the secret article"])
+        assert elsewhere.requests == [], [r.path for r in elsewhere.requests]

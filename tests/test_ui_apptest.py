@@ -156,13 +156,17 @@ def test_no_index_yet_then_upload_and_index(env):
     assert "notes.pdf rejected: unsupported file type .pdf" in errors
     assert "empty.txt rejected: the file is empty" in errors
     assert "broken.json rejected: no article could be read" in errors
-    assert (env["articles"] / "escape attempt.md").is_file()
+    from rag.config import load_settings
+    from rag.ui.uploads import uploads_folder
+
+    folder = uploads_folder(load_settings())  # the user's data folder, never the articles folder
+    assert (folder / "escape attempt.md").is_file() and not (env["articles"] / "escape attempt.md").exists()
     assert not (env["tmp"].parent / "escape attempt.md").exists()
-    assert not list(env["articles"].glob(".*"))  # no probe or temporary files left behind
+    assert not list(folder.glob(".*"))  # no probe or temporary files left behind
 
     at = wait_for_job(at, "Index updated")
     no_exceptions(at)
-    assert "3 articles" in texts(at).replace("**", "")
+    assert "1 articles" in texts(at).replace("**", "")  # an upload indexes what was uploaded, only that
     assert "Store: faiss, in the index folder" in texts(at)  # the sidebar names the passage store
     at = ask(at, "What changes to the ferry timetable were approved?")
     no_exceptions(at)

@@ -34,8 +34,12 @@ Engineers found corrosion in the steel cables during an inspection in January.
 
 
 def clear_streamlit_caches() -> None:
+    """Streamlit's caches and the UI's shared registry (which no page can clear)."""
+    from rag.ui.shared import forget_all
+
     st.cache_resource.clear()
     st.cache_data.clear()
+    forget_all()
 
 
 def write_articles(folder: Path) -> Path:

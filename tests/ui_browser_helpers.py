@@ -98,15 +98,16 @@ def streamlit_server(env: dict[str, str], cwd: Path = ROOT, args: tuple[str, ...
 
 
 @contextmanager
-def chromium_page(width: int = 1280, height: int = 900):
-    """A Playwright page in Debian's headless Chromium with a fresh profile."""
+def chromium_page(width: int = 1280, height: int = 900, args: tuple[str, ...] = ()):
+    """A Playwright page in Debian's headless Chromium with a fresh profile; ``args``: more
+    Chromium flags (e.g. ``--host-resolver-rules=MAP evil.example 127.0.0.1``)."""
     from playwright.sync_api import sync_playwright
 
     profile = tempfile.mkdtemp(prefix="rag-ui-chromium-")
     try:
         with sync_playwright() as pw:
             context = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                profile, executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *args],
                 viewport={"width": width, "height": height})
             try:
                 page = context.pages[0] if context.pages else context.new_page()

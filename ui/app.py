@@ -6,7 +6,9 @@ the index from :mod:`rag.index.building`, conversations from
 ``ui/`` (installed as the package ``rag.ui``) together:
 
 - ``session_settings``: configured settings plus this session's sidebar choices;
-- ``resources``: models, the opened index and background builds, cached per server;
+- ``access``: who gets the operator controls (``upload_guard``: and may upload);
+- ``resources``: models, the opened index and background builds, shared per server
+  in ``shared``, a registry no session can clear;
 - ``conversation``: the conversation named in the URL;
 - ``chat_view``: the welcome page, the messages and a new answer;
 - ``sidebar`` (with ``index_panel``, ``model_panel``, ``search_panel``);
@@ -25,14 +27,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag.config import load_settings, ui_admin
+from rag.config import load_settings
 from rag.ui import components as ui
+from rag.ui.access import PageRequest, ui_admin
 from rag.ui.chat_view import chat
 from rag.ui.conversation import conversation_store, load_conversation
 from rag.ui.markdown_text import md_escape
-from rag.ui.resources import index_jobs, open_current_index
+from rag.ui.resources import index_embedding, index_jobs, open_current_index
 from rag.ui.session_settings import effective_settings, init_session
 from rag.ui.sidebar import sidebar
+from rag.ui.upload_guard import mark_session
 
 log = logging.getLogger("article_rag.ui")
 
@@ -52,20 +56,28 @@ def main() -> None:
         st.error(md_escape(f"The settings could not be read: {exc}"))
         return
     init_session(base)
-    # Operator controls: [ui] admin, else only on a loopback address with no
-    # proxy in between (docs/security.md).
-    headers = st.context.headers
-    admin = ui_admin(base, st.get_option("server.address"),
-                     forwarded=bool(headers.get("X-Forwarded-For") or headers.get("Forwarded")))
+    admin = ui_admin(base, st.get_option("server.address"), request=page_request())
+    mark_session(admin, base.ui.max_session_upload_mb)  # uploads: the operator's sessions only
     jobs = index_jobs(str(Path(base.index_dir).resolve()))
-    settings = effective_settings(base, jobs, admin)
+    settings = effective_settings(base, index_embedding(base), admin)
     store = conversation_store(settings)
-    load_conversation(store)
-    opened, problem = open_current_index(settings)
+    load_conversation(store, admin)
+    opened, problem = open_current_index(settings, admin)
     # The chat runs first so that the sidebar (drawn after it, wherever it
     # appears on the page) sees the conversation including a new answer.
-    chat(settings, opened, problem, store)
+    chat(settings, opened, problem, store, admin)
     sidebar(base, settings, opened, problem, jobs, admin)
+
+
+def page_request() -> PageRequest:
+    """What the operator check needs from this session's request (docs/security.md):
+    its Host header, its peer, and whether a proxy forwarded it. No headers at
+    all: a run without a browser (AppTest), judged by the server address alone."""
+    headers = st.context.headers
+    if not headers:
+        return PageRequest()
+    return PageRequest(host=headers.get("Host") or "", peer=getattr(st.context, "ip_address", None),
+                       forwarded=bool(headers.get("X-Forwarded-For") or headers.get("Forwarded")))
 
 
 try:

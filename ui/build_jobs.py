@@ -12,8 +12,9 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from rag.config import EmbeddingSettings, Settings
+from rag.config import Settings
 from rag.embed.base import Embedder
 from rag.errors import RagError
 
@@ -95,18 +96,18 @@ class IndexJobs:
         self._lock = threading.Lock()
         self._counter = 0
         self.current: IndexJob | None = None
-        # Embedding settings of the last successful build from this server,
-        # when they differ from the configured ones (an embedder switch).
-        self.embedding: EmbeddingSettings | None = None
 
     def start(self, settings: Settings, kind: str, *, admin: bool, full: bool = False,
-              uploaded: Sequence[str] = (), embedder: Embedder | None = None) -> IndexJob:
+              uploaded: Sequence[str] = (), embedder: Embedder | None = None,
+              paths: Sequence[Path] | None = None) -> IndexJob:
         """Start a build of ``settings`` in the background.
 
-        ``admin``: whether this session may (``rag.config.ui_admin``); visitors
+        ``admin``: whether this session may (``rag.ui.access.ui_admin``); visitors
         are refused here too, not only by the missing button. ``embedder``: the
         one the server already holds for ``settings.embedding``, so a rebuild
-        does not load a second copy of the model.
+        does not load a second copy of the model. ``paths``: what the build
+        syncs (:func:`rag.index.building.build_index`; default the articles
+        folder); articles indexed from other paths stay.
         """
         if not admin:
             raise RagError("Index builds are for the operator on this server ([ui] admin = false).")
@@ -116,7 +117,7 @@ class IndexJobs:
             self._counter += 1
             job = IndexJob(id=self._counter, kind=kind, uploaded=list(uploaded))
             self.current = job
-        thread = threading.Thread(target=self._run, args=(job, settings, full, embedder), daemon=True,
+        thread = threading.Thread(target=self._run, args=(job, settings, full, embedder, paths), daemon=True,
                                   name=f"rag-ui-build-{job.id}")
         thread.start()
         return job
@@ -128,12 +129,12 @@ class IndexJobs:
             time.sleep(0.05)
         return self.current
 
-    def _run(self, job: IndexJob, settings: Settings, full: bool, embedder: Embedder | None) -> None:
+    def _run(self, job: IndexJob, settings: Settings, full: bool, embedder: Embedder | None,
+             paths: Sequence[Path] | None) -> None:
         from rag.index.building import build_index
 
         try:
-            report = build_index(settings, full=full, progress=job.progress, embedder=embedder)
-            self.embedding = settings.embedding
+            report = build_index(settings, paths, full=full, progress=job.progress, embedder=embedder)
             job.finish(report=report.to_dict())
         except RagError as exc:
             job.finish(error=str(exc))

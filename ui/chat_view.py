@@ -28,14 +28,15 @@ from rag.ui.messages import (
     example_questions,
     history_for_answerer,
 )
-from rag.ui.resources import session_chat_model
+from rag.ui.resources import session_chat_model, shown_error
 from rag.ui.search_panel import search_filters
 
 log = logging.getLogger("article_rag.ui")
 ss = st.session_state
 
 
-def ask(question: str, settings: Settings, opened, store: ConversationStore) -> None:
+def ask(question: str, settings: Settings, opened, store: ConversationStore, index_problem: str | None = None,
+        admin: bool = True) -> None:
     """Stream the answer to ``question`` and keep both turns in the conversation."""
     from rag.answer.pipeline import Answer, Answerer
 
@@ -47,6 +48,8 @@ def ask(question: str, settings: Settings, opened, store: ConversationStore) -> 
         placeholder = st.empty()
         placeholder.markdown("_Searching the articles…_")
         try:
+            if opened is None and index_problem not in (None, "missing"):
+                raise RagError(f"No answer: {index_problem}")
             if opened is None:
                 raise RagError("There is no index to answer from yet: add articles in the sidebar, "
                                "or build one with `rag index build`.")
@@ -80,10 +83,11 @@ def ask(question: str, settings: Settings, opened, store: ConversationStore) -> 
     try:
         store.save(ss.cid, ss.messages)
     except RagError as exc:
-        st.warning(md_escape(str(exc)))
+        st.warning(md_escape(shown_error(exc, admin)))
 
 
-def chat(settings: Settings, opened, index_problem: str | None, store: ConversationStore) -> None:
+def chat(settings: Settings, opened, index_problem: str | None, store: ConversationStore,
+         admin: bool = True) -> None:
     """The main column for this run: welcome or conversation, then a new question's answer."""
     question = st.chat_input("Ask about the articles…", key="question")
     question = question or ss.pop("pending_question", None)
@@ -113,4 +117,4 @@ def chat(settings: Settings, opened, index_problem: str | None, store: Conversat
         else:
             ui.assistant_message(message)
     if question and question.strip():
-        ask(question.strip()[: settings.ui.max_question_chars], settings, opened, store)
+        ask(question.strip()[: settings.ui.max_question_chars], settings, opened, store, index_problem, admin)

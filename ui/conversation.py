@@ -14,6 +14,7 @@ import streamlit as st
 from rag.answer.conversations import ConversationStore
 from rag.config import Settings
 from rag.errors import RagError
+from rag.ui.resources import shown_error
 
 ss = st.session_state
 
@@ -23,8 +24,9 @@ def conversation_store(settings: Settings) -> ConversationStore:
     return ConversationStore(Path(settings.index_dir) / "conversations")
 
 
-def load_conversation(store: ConversationStore) -> None:
-    """Messages for the id in the URL (``?c=``), loaded once per id."""
+def load_conversation(store: ConversationStore, admin: bool = True) -> None:
+    """Messages for the id in the URL (``?c=``), loaded once per id (a file that
+    cannot be read: a notice, without the server's path for visitors)."""
     cid = st.query_params.get("c")
     if ss.get("cid") == cid and "messages" in ss:
         return
@@ -37,7 +39,7 @@ def load_conversation(store: ConversationStore) -> None:
             ss.messages = store.load(cid)
         except RagError as exc:
             ss.messages = []
-            ss.notice = str(exc)
+            ss.notice = shown_error(exc, admin)
     ss.cid = cid
 
 

@@ -4,6 +4,9 @@ Builds run in the background (:class:`ui.build_jobs.IndexJobs`) with the
 embedder the server already holds; while one runs, its progress shows here and
 every session keeps answering from the index published before it. Rebuilds,
 the embedder switch and uploads are drawn for the operator only (``admin``).
+A rebuild syncs the articles folder and the uploads folder; an upload indexes
+the saved files only. Neither removes articles indexed from other paths
+(:mod:`rag.index.scope`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from rag.ui.backends import settings_with
 from rag.ui.build_jobs import IndexJobs
 from rag.ui.markdown_text import format_date, md_escape
 from rag.ui.resources import cached_embedder
-from rag.ui.uploads import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, save_uploads
+from rag.ui.upload_guard import forget_session_uploads
+from rag.ui.uploads import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, save_uploads, uploads_folder
 
 ss = st.session_state
 
@@ -68,7 +72,8 @@ def rebuild_section(base: Settings, settings: Settings, jobs: IndexJobs, admin: 
             if changed else settings
         try:
             embedder = cached_embedder(build.embedding.model_dump_json())
-            jobs.start(build, "rebuild", admin=admin, full=full or changed, embedder=embedder)
+            jobs.start(build, "rebuild", admin=admin, full=full or changed, embedder=embedder,
+                       paths=rebuild_paths(settings))
         except RagError as exc:
             ss.rebuild_error = str(exc)  # shown after the rerun
         st.rerun()
@@ -77,8 +82,15 @@ def rebuild_section(base: Settings, settings: Settings, jobs: IndexJobs, admin: 
     job_panel(jobs)
 
 
-def job_panel(jobs: IndexJobs) -> None:
-    """The running build's progress, or how the last one ended."""
+def rebuild_paths(settings: Settings) -> list[Path]:
+    """What "Rebuild index" syncs: the articles folder and the uploads folder, those
+    that exist (the articles folder alone when neither does, so the message names it)."""
+    folders = [Path(settings.articles_dir), uploads_folder(settings)]
+    return [f for f in folders if f.exists()] or folders[:1]
+
+
+def job_panel(jobs: IndexJobs, admin: bool = True) -> None:
+    """The running build's progress, or how the last one ended (visitors: not why it failed)."""
     job = jobs.current
     if job is None:
         return
@@ -86,16 +98,21 @@ def job_panel(jobs: IndexJobs) -> None:
     if state.running:
         running_job(jobs, job.id)
         return
-    if state.error:
+    if state.error and not admin:
+        st.error("The last index build failed; the operator can see why.", icon=":material/error:")
+    elif state.error:
         st.error(md_escape(f"Index build failed: {state.error}"), icon=":material/error:")
     elif state.report:
         r = state.report
         st.success(
             f"Index {'updated' if job.kind == 'upload' else 'rebuilt'}: {r['articles']} articles, "
             f"{r['passages']} passages ({r['added']} added, {r['updated']} updated, "
-            f"{r['removed']} removed) in {r['seconds']:.1f} s.", icon=":material/check_circle:")
+            f"{r['removed']} removed) in {r['seconds']:.1f} s."
+            + (f" {r['kept']} article{'s' if r['kept'] != 1 else ''} from other folders kept."
+               if r.get("kept") else ""),
+            icon=":material/check_circle:")
         skipped = r.get("skipped", [])
-        if skipped:
+        if skipped and admin:
             with st.expander(f"{len(skipped)} file(s) or item(s) skipped", icon=":material/warning:"):
                 for item in skipped[:50]:
                     st.caption(md_escape(f"{Path(item['path']).name}: {item['error']}"))
@@ -119,19 +136,23 @@ def upload_section(settings: Settings, jobs: IndexJobs, admin: bool) -> None:
         f"Article files ({' '.join(UPLOAD_SUFFIXES)}; up to {limit_mb} MB each)",
         accept_multiple_files=True, key=f"upload-{ss.upload_gen}", max_upload_size=limit_mb,
         label_visibility="collapsed")
-    st.caption("Text, Markdown, HTML, JSON or JSONL articles; saved to the articles folder and indexed.")
+    folder = uploads_folder(settings)
+    st.caption(md_escape(f"Text, Markdown, HTML, JSON or JSONL articles; saved to {folder} and added to the "
+                         "index (nothing is removed)."))
     running = bool(jobs.current and jobs.current.running)
     if st.button("Add and index", icon=":material/upload_file:", disabled=not files or running,
                  key="add_articles", use_container_width=True):
         if not admin:
             raise RagError("Uploads are for the operator on this server ([ui] admin = false).")
-        result = save_uploads([(f.name, f.getvalue()) for f in files], Path(settings.articles_dir))
+        result = save_uploads([(f.name, f.getvalue()) for f in files], folder)
         ss.upload_result = result
         ss.upload_gen += 1  # a fresh uploader: the same files are not added twice
+        forget_session_uploads()  # saved or rejected, Streamlit need not hold them any more
         if result.saved:
             try:
                 jobs.start(settings, "upload", admin=admin, uploaded=result.saved,
-                           embedder=cached_embedder(settings.embedding.model_dump_json()))
+                           embedder=cached_embedder(settings.embedding.model_dump_json()),
+                           paths=[folder / name for name in result.saved])
             except RagError as exc:
                 ss.upload_error = str(exc)
         st.rerun()

@@ -10,7 +10,7 @@ the user's global and project config files. Flags given to ``rag ui`` (e.g.
 ``--server.port 8600``) still win.
 
 By default it listens on a loopback address only (:func:`ui_address`), where
-the operator controls are on (:func:`rag.config.ui_admin`, docs/security.md).
+the operator controls are on (:func:`rag.ui.access.ui_admin`, docs/security.md).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def ui_address(args: Sequence[str]) -> list[str]:
     flag in ``args``, ``STREAMLIT_SERVER_ADDRESS`` or Streamlit's ``config.toml``.
 
     By default only this machine reaches the UI, and there the operator
-    controls are on (:func:`rag.config.ui_admin`, docs/security.md).
+    controls are on (:func:`rag.ui.access.ui_admin`, docs/security.md).
     """
     if any(a.startswith("--server.address") for a in args) or os.environ.get("STREAMLIT_SERVER_ADDRESS"):
         return []

@@ -17,6 +17,12 @@ from urllib.parse import quote, urlsplit
 
 # "@" too: GitHub-flavoured Markdown turns a bare e-mail address into a mailto: link.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$:~=\"'^@])")
+# A backslash does not stop that: Streamlit's Markdown (remark-gfm) finds
+# addresses in the text after escapes are undone. A word joiner (invisible,
+# not a word character) after "@" breaks the address pattern, so no mailto:
+# or xmpp: link is ever made; the address still reads and copies as typed
+# but for that one invisible character.
+_AT = "\\@\u2060"
 # In answers: a citation marker [n], or an inline link [label](target) (the only
 # link syntax kept, and only for an http(s) target).
 _ANSWER_TOKEN = re.compile(r"\[(?P<n>\d{1,3})\]"
@@ -33,7 +39,7 @@ def md_escape(text: str, inline: bool = False) -> str:
     line breaks are kept (``inline``: whitespace runs become one space, and
     leading and trailing spaces are kept, for pieces of one paragraph)."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    escaped = _MD_SPECIAL.sub(r"\\\1", text).replace("\\@", _AT)
     if inline:
         return re.sub(r"\s+", " ", escaped)
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", escaped)]
@@ -66,7 +72,7 @@ def answer_markdown(text: str, message_id: str, n_citations: int) -> str:
     a link to its source entry below the answer (``n_citations`` 0: none)."""
 
     def plain(piece: str) -> str:
-        return _ANSWER_SPECIAL.sub(r"\\\1", piece)
+        return _ANSWER_SPECIAL.sub(r"\\\1", piece).replace("\\@", _AT)
 
     def token(match: re.Match) -> str:
         if match.group("n"):

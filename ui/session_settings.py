@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rag.config import Settings
+from rag.config import EmbeddingSettings, Settings
 from rag.ui.backends import BACKENDS, backend_choice, session_llm, settings_with
-from rag.ui.build_jobs import IndexJobs
 
 ss = st.session_state
 
@@ -35,8 +34,9 @@ def init_session(base: Settings) -> None:
 MAX_PASSAGES = 12  # the sidebar slider's top
 
 
-def effective_settings(base: Settings, jobs: IndexJobs, admin: bool) -> Settings:
-    """This session's settings: configured ones plus the sidebar's choices."""
+def effective_settings(base: Settings, embedding: EmbeddingSettings, admin: bool) -> Settings:
+    """This session's settings: configured ones plus the sidebar's choices, with
+    ``embedding`` the one the published index was built with."""
     llm = base.llm
     if admin:
         choice = ss.llm_choice
@@ -44,4 +44,4 @@ def effective_settings(base: Settings, jobs: IndexJobs, admin: bool) -> Settings
                           ss.get("_api_key"), ss.get("_api_key_url"))
     passages = min(max(int(ss.get("k", base.answer.passages)), 1), MAX_PASSAGES)
     return settings_with(base, llm=llm, answer={"passages": passages},
-                         embedding=jobs.embedding or base.embedding)
+                         embedding=embedding)

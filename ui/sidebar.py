@@ -1,6 +1,6 @@
 """The sidebar: conversation buttons, then the Index, Add articles, Model and Search sections.
 
-Visitors (``admin`` false, see :func:`rag.config.ui_admin`) get the
+Visitors (``admin`` false, see :func:`rag.ui.access.ui_admin`) get the
 conversation buttons, what is indexed, which model answers and the search
 filters; rebuilds, uploads and the model choice are not drawn at all.
 """
@@ -41,7 +41,7 @@ def sidebar(base: Settings, settings: Settings, opened, index_problem: str | Non
             st.markdown("### Model")
             model_section(settings)
         else:
-            job_panel(jobs)  # a build started by the operator shows here too
+            job_panel(jobs, admin=False)  # a build started by the operator shows here too
             st.markdown("### Model")
             answered_by(settings)
         st.markdown("### Search")

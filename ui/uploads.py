@@ -1,7 +1,8 @@
 """Uploaded article files: checked, given a safe name, and saved.
 
 No Streamlit here. :func:`save_uploads` takes (name, bytes) pairs from the
-sidebar's uploader and saves the good ones into the articles folder, giving
+sidebar's uploader and saves the good ones into the uploads folder
+(:func:`uploads_folder`: the user's data, never the checkout), giving
 the reason for every rejected file; the loader of :mod:`rag.ingest.articles` decides
 what counts as an article, so the page rejects exactly what a build would skip.
 """
@@ -16,12 +17,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.config import Settings
 from rag.ingest.articles import SUPPORTED_SUFFIXES, load_path
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # per file; the per-session total is ui.max_session_upload_mb
 UPLOAD_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))
 
 _UNSAFE = re.compile(r"[^\w. -]+")
+
+
+def uploads_folder(settings: Settings) -> Path:
+    """Where the UI saves uploads: ``ui.uploads_dir``, else the user's data folder
+    (``$XDG_DATA_HOME/article-rag/uploads``, ``~/.local/share/article-rag/uploads``)."""
+    if settings.ui.uploads_dir is not None:
+        return Path(settings.ui.uploads_dir).expanduser()
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data).expanduser() / "article-rag" / "uploads"
 
 
 def _last_component(name: str) -> str:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from rag.config import EmbeddingSettings, Settings
 from rag.embed.base import Embedder
 from rag.embed.registry import make_embedder
+from rag.errors import IndexCorruptError, IndexMismatchError, RagError
 from rag.index.passage_store import PassageStore
+from rag.index.scope import PathScope
 from rag.index.stores import make_store
 from rag.index.sync import Progress, SyncReport, sync
-from rag.ingest.articles import load_paths
+from rag.ingest.articles import LoadResult, load_paths
 from rag.ingest.chunking import Chunker
+from rag.types import Article
 
-__all__ = ["Progress", "SyncReport", "build_index", "embedding_for_index"]
+__all__ = ["NoArticlesError", "Progress", "SyncReport", "build_index", "embedding_for_index"]
+
+
+class NoArticlesError(RagError):
+    """A build found no article under the paths it was given; the index was not touched."""
 
 
 def build_index(
@@ -23,25 +31,74 @@ def build_index(
     full: bool = False,
     progress: Progress | None = None,
     embedder: Embedder | None = None,
+    exact: bool = False,
 ) -> SyncReport:
-    """Make the index match the articles under ``paths`` (default: the articles folder).
+    """Sync the index with the articles under ``paths`` (default: the articles folder).
 
-    Files that cannot be loaded are listed in ``report.skipped`` and everything
-    else is indexed.
+    New, changed and deleted files under ``paths`` are synced; articles
+    indexed from other paths stay (``report.kept``) unless ``exact``, which
+    makes the index hold only these paths. Files that cannot be loaded are
+    listed in ``report.skipped`` and everything else is indexed. Finding no
+    article at all raises :class:`NoArticlesError` naming the paths, and
+    leaves the index as it was (a wrong path never empties an index).
     """
     paths = list(paths) if paths else [settings.articles_dir]
+    scope = PathScope.of(paths, exact=exact)
     if progress:
         progress("loading", 0, 1)
-    loaded = load_paths(paths)
+    loaded = load_paths(scope.roots)  # absolute: stored article paths then compare with roots
     if progress:
         progress("loading", 1, 1)
+    if not loaded.articles:
+        raise NoArticlesError(_no_articles_message(paths, loaded))
     embedder = embedder or make_embedder(settings.embedding)
     chunker = Chunker(embedder, settings.chunking.max_tokens, settings.chunking.overlap_tokens)
-    report = sync(make_store(settings, building=True), loaded.articles, embedder, chunker, full=full, progress=progress,
-                  batch_size=settings.embedding.build_batch_size)
+    store = make_store(settings, building=True)
+    kept = [] if not full or exact else _articles_outside(store, scope, {a.id for a in loaded.articles})
+    report = sync(store, [*loaded.articles, *kept], embedder, chunker, full=full, progress=progress,
+                  batch_size=settings.embedding.build_batch_size, scope=scope,
+                  # The UI opens the index with the embedder that built it (rag.ui.resources).
+                  record={"embedding": settings.embedding.model_dump(mode="json")})
+    if kept:  # a full build re-embeds the kept articles too; they are still "kept", not "added"
+        report.kept, report.added = len(kept), max(0, report.added - len(kept))
     # Files that could not be loaded first, then articles that could not be chunked.
     report.skipped[:0] = [{"path": str(err.path), "error": err.reason} for err in loaded.skipped]
     return report
+
+
+def _no_articles_message(paths: Sequence[Path | str], loaded: LoadResult) -> str:
+    named = ", ".join(str(p) for p in paths)
+    reasons = "; ".join(f"{e.path}: {e.reason}" for e in loaded.skipped[:3])
+    more = f" (and {len(loaded.skipped) - 3} more)" if len(loaded.skipped) > 3 else ""
+    return (f"no article found under {named}" + (f" ({reasons}{more})" if reasons else "")
+            + "; the index was left unchanged. Check the path; to take articles out of the index, "
+            "use `rag index remove PATH`.")
+
+
+def _articles_outside(store: PassageStore, scope: PathScope, loaded_ids: set[str]) -> list[Article]:
+    """The stored articles a full build of ``scope`` keeps, read back from the published version
+    (none when that version is damaged or of another format: the build then repairs the
+    index from the paths it was given, which is what the damage message asks for)."""
+    if not store.exists():
+        return []
+    try:
+        snapshot = store.open()
+    except (IndexCorruptError, IndexMismatchError):
+        return []
+    try:
+        ids = [i for i, s in snapshot.stored_articles().items() if i not in loaded_ids and not scope.covers(s.path)]
+        return [_article_from_record(snapshot.article(i)) for i in ids]
+    finally:
+        snapshot.close()
+
+
+def _article_from_record(record: dict) -> Article:
+    extra = record.get("extra") or {}
+    if isinstance(extra, str):
+        extra = json.loads(extra) if extra else {}
+    fields = {name: record.get(name) for name in ("source", "published_at", "url", "author", "path")}
+    return Article(id=record["id"], title=record.get("title") or "", body=record.get("body") or "",
+                   extra=extra, **fields)
 
 
 def embedding_for_index(embedding: EmbeddingSettings, store: PassageStore) -> EmbeddingSettings:

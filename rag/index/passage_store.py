@@ -180,6 +180,10 @@ class PassageDraft(ABC):
     previous: PassageSnapshot | None
     """The published version the draft started from (None for a fresh draft)."""
 
+    manifest: dict
+    """What :meth:`publish` records (a copy of what ``begin`` was given); a build may
+    add keys before publishing, e.g. the ``roots`` of :mod:`rag.index.scope`."""
+
     @abstractmethod
     def write_articles(self, articles: Sequence[Article]) -> None:
         """Add or replace article records (by id). Their passages are untouched."""

@@ -21,6 +21,7 @@ import numpy as np
 from rag.embed.base import Embedder
 from rag.errors import ArticleError, IndexMismatchError
 from rag.index.passage_store import PassageDraft, PassageSnapshot, PassageStore, extra_json
+from rag.index.scope import PathScope, indexed_roots
 from rag.ingest.chunking import Chunker
 from rag.types import Article, Passage
 
@@ -41,6 +42,10 @@ class SyncReport:
     embedded_passages: int = 0
     skipped: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    # Articles indexed from paths the build was not given, left as they were.
+    kept: int = 0
+    # The paths the index holds articles from after the build (absolute).
+    roots: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,7 +56,8 @@ class ArticleDiff:
     """How the articles differ from the stored ones."""
 
     to_chunk: list[Article]  # new and changed articles (every article when the chunking changed)
-    removed: list[str]  # stored article ids no longer among the articles
+    removed: list[str]  # stored article ids under the build's paths no longer among the articles
+    kept_paths: list[str | None] = field(default_factory=list)  # stored articles outside the paths
     added: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -79,12 +85,24 @@ def manifest_for(embedder: Embedder, chunker: Chunker) -> dict:
     }
 
 
-def diff_articles(previous: PassageSnapshot | None, articles: Sequence[Article], chunking: dict) -> ArticleDiff:
-    """Compare ``articles`` with the articles ``previous`` stores (all new when None)."""
+def diff_articles(previous: PassageSnapshot | None, articles: Sequence[Article], chunking: dict,
+                  scope: PathScope | None = None) -> ArticleDiff:
+    """Compare ``articles`` with the articles ``previous`` stores (all new when None).
+
+    A stored article that is not among ``articles`` is removed when ``scope``
+    covers its path (always, without a scope) and kept otherwise.
+    """
     stored = {} if previous is None else previous.stored_articles()
     rechunk_all = previous is not None and previous.manifest.get("chunking") != chunking
     new_ids = {a.id for a in articles}
-    diff = ArticleDiff(to_chunk=[], removed=[i for i in stored if i not in new_ids], rechunk_all=rechunk_all)
+    diff = ArticleDiff(to_chunk=[], removed=[], rechunk_all=rechunk_all)
+    for article_id, before in stored.items():
+        if article_id in new_ids:
+            continue
+        if scope is None or scope.covers(before.path):
+            diff.removed.append(article_id)
+        else:
+            diff.kept_paths.append(before.path)
     for article in articles:
         before = stored.get(article.id)
         if before is None:
@@ -168,16 +186,23 @@ def embed_in_length_order(embedder: Embedder, passages: Sequence[Passage], batch
 
 
 def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, chunker: Chunker,
-         full: bool = False, progress: Progress | None = None, batch_size: int = 256) -> SyncReport:
-    """Make ``store`` hold exactly ``articles`` and publish it atomically.
+         full: bool = False, progress: Progress | None = None, batch_size: int = 256,
+         scope: PathScope | None = None, record: dict | None = None) -> SyncReport:
+    """Make ``store`` hold ``articles`` and publish it atomically.
 
-    ``full`` starts from an empty version (nothing reused). With nothing
-    changed, nothing is published. Raises IndexLockedError when another build
-    runs and IndexMismatchError when another embedder built the store.
+    Without ``scope`` the store holds exactly ``articles``; with one, stored
+    articles whose paths the scope does not cover stay as they are
+    (``report.kept``), and the manifest records the roots the store then holds
+    articles from. ``full`` starts from an empty version (nothing reused, so
+    nothing kept either: :func:`rag.index.building.build_index` passes the kept
+    articles in). With nothing changed, nothing is published. Raises
+    IndexLockedError when another build runs and IndexMismatchError when
+    another embedder built the store. ``record``: more keys for the manifest
+    (the build's ``embedding`` settings).
     """
     started = time.perf_counter()
     progress = progress or (lambda stage, done, total: None)
-    manifest = manifest_for(embedder, chunker)
+    manifest = {**(record or {}), **manifest_for(embedder, chunker)}
     dates = [a.published_at[:10] for a in articles if a.published_at]
     # Read by questions about "the latest" or "last week" (rag.answer.dates).
     manifest["newest_published_at"] = max(dates) if dates else None
@@ -188,9 +213,22 @@ def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, c
                 f"the index in {store.location} was built with embedder {previous.embedder_id}, not "
                 f"{embedder.model_id}; rebuild it with `rag index build --full`"
             )
-        diff = diff_articles(previous, articles, manifest["chunking"])
-        report = SyncReport(articles=len(articles), added=diff.added, updated=diff.updated,
-                            removed=len(diff.removed), unchanged=diff.unchanged)
+        diff = diff_articles(previous, articles, manifest["chunking"], scope)
+        report = SyncReport(articles=len(articles) + len(diff.kept_paths), added=diff.added,
+                            updated=diff.updated, removed=len(diff.removed), unchanged=diff.unchanged,
+                            kept=len(diff.kept_paths))
+        if scope is not None:
+            before = list((previous.manifest.get("roots") or []) if previous is not None else [])
+            candidates = [*scope.roots, *(r for r in before if r not in scope.roots and not scope.exact)]
+            report.roots = indexed_roots(candidates, [*(a.path for a in articles), *diff.kept_paths])
+            if previous is not None and previous.manifest.get("roots") != report.roots:
+                diff.fields_changed = True  # publish the new roots
+        else:
+            report.roots = indexed_roots([], (a.path for a in articles))
+        draft.manifest["roots"] = report.roots
+        if diff.kept_paths and previous is not None:  # the kept articles' newest date is not read
+            newest = [d for d in (manifest["newest_published_at"], previous.manifest.get("newest_published_at")) if d]
+            draft.manifest["newest_published_at"] = max(newest) if newest else None
         if previous is not None and diff.changes_nothing:
             report.passages = previous.count()
         else:
