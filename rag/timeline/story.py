@@ -30,7 +30,7 @@ class StoryOptions:
 
     candidates: int = 40  # passages searched (a story spans more articles than an answer's 6)
     per_article: int = 2  # passages kept per article
-    margin: float = 0.15  # keep an article whose best cosine is within this of the best article's
+    margin: float = 0.25  # keep an article whose best cosine is within this of the best article's
     floor: float = 0.2  # and never one below this cosine
     words_per_article: int = 45  # sentence budget: about one sentence per article, then the best others
     max_articles: int = 30
