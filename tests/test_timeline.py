@@ -165,3 +165,37 @@ def test_stated_dates_resolve_against_publication(sentence, expected):
 def test_no_publication_time_no_stated_date_and_delays():
     assert stated_date("It happened on Monday.", None) is None
     assert [delay_text(s) for s in (0, 14 * 3600, 47 * 3600, 3 * 86400)] == ["+0 h", "+14 h", "+47 h", "+3 days"]
+
+
+def test_chat_answers_story_questions_from_the_timeline(built, story):
+    from rag.answer.pipeline import Answerer
+
+    opened, _ = built
+    with Answerer(story, opened_index=opened) as answerer:
+        first = answerer.answer("Who reported first that the harbour bridge collapsed?")
+        develop = answerer.answer("How did the harbour bridge collapse story develop?")
+        plain = answerer.answer("How much will the new harbour bridge cost?")
+    assert first.backend == "timeline" and not first.refused
+    assert first.text.startswith("Coast Herald reported it first, on 2023-10-03.")
+    assert "Bay News (+14 h)" in first.text
+    assert first.citations and all(c.supported for c in first.citations)
+    assert {c.source for c in first.citations} == {"Coast Herald", "Bay News"}
+    assert develop.backend == "timeline"
+    lines = [line for line in develop.text.splitlines() if line.startswith("- ")]
+    assert [line[2:12] for line in lines] == sorted(line[2:12] for line in lines) and len(lines) >= 2
+    assert "- 2023-10-02, the date the article names, Coast Herald (then Bay News +14 h)." in develop.text
+    assert all(c.supported for c in develop.citations)
+    assert plain.backend == "extractive"  # not a story question: the usual pipeline
+
+
+def test_story_question_patterns():
+    from rag.timeline.chat import story_kind, story_topic
+
+    assert story_kind("Who reported first on the FTX verdict?") == "first"
+    assert story_kind("Which outlet was the first to report the merger?") == "first"
+    assert story_kind("When did the recall first appear in the news?") == "first"
+    assert story_kind("How did the story develop?") == "develop"
+    assert story_kind("How did the FTX trial story unfold?") == "develop"
+    assert story_kind("Who won the first game of the series?") is None
+    assert story_kind("What did the council decide?") is None
+    assert "FTX verdict" in story_topic("Who reported first on the FTX verdict?")

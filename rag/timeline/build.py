@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.answer.citations import Citation, best_quote, process_citations
+from rag.answer.citations import Citation, process_citations
 from rag.answer.context import Source
 from rag.timeline.dates import published_datetime
-from rag.timeline.events import Event, make_event, same_event_groups, sort_key
+from rag.timeline.events import Event, best_sentence, make_event, same_event_groups, sort_key
 from rag.timeline.story import StoryOptions, story_sources
 from rag.types import SearchFilters
 
@@ -70,7 +70,7 @@ def build_timeline(opened: Any, query: str, filters: SearchFilters | None = None
 
 def undated_entry(query: str, source: Source) -> UndatedEntry | None:
     """An undated article's best sentence, cited and checked; None when not supported."""
-    cited = process_citations(best_quote(query, source.text).strip() + "[1]", [source])
+    cited = process_citations(best_sentence(query, source) + "[1]", [source])
     if not cited.citations or not all(c.supported for c in cited.citations):
         return None
     return UndatedEntry(source, cited.text, cited.citations)

@@ -6,7 +6,9 @@ few lines in :meth:`rag.answer.pipeline.Answerer.stream`). On a story question
 whose timeline has events, the reply is written here, in code: outlets,
 publication dates and delays come from the articles' metadata and each
 quoted sentence is cited and checked with the answer's citation code; no
-model writes or guesses a date. Any other question gets None and the usual
+model writes or guesses a date. The facts from code (outlets, dates, delays)
+stand in their own sentences, without markers; the quoted sentences carry the
+markers, so the citation check judges the articles' words only. Any other question gets None and the usual
 pipeline answers it.
 """
 
@@ -28,9 +30,14 @@ _FIRST = re.compile(
     r"(?:first\s+to\s+(?:report|cover|break)\w*|(?:reported|broke|covered|wrote about|published)\b.{0,60}?\bfirst)"
     r"|\bwhen\s+(?:did|was)\b.{1,120}?\bfirst\s+(?:appear|emerge|surface|reported|come out|mentioned)\w*", re.I)
 _DEVELOP = re.compile(
-    r"\bhow\s+(?:did|has)\s+(?:the|this|that)\s+(?:story|news|coverage|situation)\s+(?:develop|evolve|unfold|change)\w*"
+    r"\bhow\s+(?:did|has)\s+(?:the|this|that)\b.{0,80}?\b(?:story|news|coverage|situation)\s+"
+    r"(?:develop|evolve|unfold|change)\w*"
     r"|\b(?:a\s+)?timeline\s+of\b|\bhow\s+(?:the|this)\s+story\s+(?:developed|evolved|unfolded)", re.I)
-_PHRASES = re.compile(_FIRST.pattern + "|" + _DEVELOP.pattern + r"|\b(?:it|this|that|story)\b|[?]", re.I)
+# The words of the story phrasing itself, left out of what the timeline searches for.
+_META = set("""who which outlet outlets publication newspaper site source publisher was were is the a an first to
+report reported reports reporting break broke cover covered wrote write about published when did does do appear
+appeared emerge emerged surface surfaced come came out mentioned how has have story news coverage situation
+develop developed evolve evolved unfold unfolded change changed timeline of that this it on in""".split())
 MAX_EVENTS = 6
 
 
@@ -55,8 +62,9 @@ def story_kind(question: str) -> str | None:
 
 def story_topic(question: str) -> str:
     """The question without its story phrasing: what the timeline searches for."""
-    topic = " ".join(_PHRASES.sub(" ", question).split())
-    return topic if len(topic.split()) >= 2 else question
+    words = re.findall(r"[\w'’.-]+", question)
+    topic = " ".join(w for w in words if w.lower().strip(".") not in _META)
+    return topic if topic else question
 
 
 def story_reply(opened: Any, question: str, filters: SearchFilters | None = None) -> StoryReply | None:
@@ -77,15 +85,15 @@ def story_reply(opened: Any, question: str, filters: SearchFilters | None = None
     for event in chosen:
         claims = _claims(event, sources)
         if kind == "first":
-            lines.append(f"{event.first.source or 'An outlet without a name'} reported it first "
-                         f"({event.first.published_at[:10]}): {claims}")
+            lines.append(f"{event.first.source or 'An outlet without a name'} reported it first, "
+                         f"on {event.first.published_at[:10]}.\n{claims}")
             if event.outlets[1:]:
                 lines.append("Then: " + ", ".join(f"{o.source or 'unknown outlet'} ({o.delay})"
                                                   for o in event.outlets[1:]) + ".")
         else:
             stated = "" if event.date_kind == "published" else ", the date the article names"
             lines.append(f"- {event.date.isoformat()}{stated}, {event.first.source or 'unknown outlet'}"
-                         f"{_followers(event)}: {claims}")
+                         f"{_followers(event)}.\n  {claims}")
     if kind == "develop":
         lines.insert(0, f"The story in {len(chosen)} event(s), in date order (dates from the articles):")
     cited = process_citations("\n".join(lines), sources, question=question)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from rag.answer.citations import SUPPORT_THRESHOLD, Citation, best_quote, process_citations, support_score
+from rag.answer.citations import SUPPORT_THRESHOLD, Citation, process_citations, support_score
 from rag.answer.context import Source
 from rag.index.words import content_terms
 from rag.timeline.dates import delay_text, published_datetime, stated_date
@@ -82,7 +82,7 @@ def same_event_groups(query: str, sources: list[Source]) -> list[list[int]]:
     put A with C)."""
     order = sorted(range(len(sources)), key=lambda i: (published_datetime(sources[i].published_at),
                                                        sources[i].article_id))
-    terms = {i: content_terms(best_quote(query, sources[i].text)) for i in order}
+    terms = {i: content_terms(best_sentence(query, sources[i])) for i in order}
     groups: list[list[int]] = []
     for i in order:
         for group in groups:
@@ -127,8 +127,14 @@ def cited_text(query: str, sources: list[Source]) -> str:
                 numbers.append(n)
                 break
         else:
-            claims.append((best_quote(query, source.text).strip(), [n]))
+            claims.append((best_sentence(query, source), [n]))
     return " ".join(claim + "".join(f"[{n}]" for n in numbers) for claim, numbers in claims)
+
+
+def best_sentence(query: str, source: Source) -> str:
+    """The excerpt sentence sharing the most content words with ``query`` (the first on a tie)."""
+    terms = content_terms(query)
+    return max(source.sentences or [source.text], key=lambda s: len(terms & content_terms(s))).strip()
 
 
 def _cited_order(text: str) -> list[int]:
