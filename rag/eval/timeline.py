@@ -24,7 +24,7 @@ from typing import Any
 from rag.eval.retrieval import load_queries
 from rag.timeline.build import Timeline, build_timeline
 from rag.timeline.dates import published_datetime
-from rag.timeline.story import searched
+from rag.timeline.story import StoryOptions, searched
 
 
 def story_questions(path: Path | str, limit: int | None = None) -> list[dict]:
@@ -67,12 +67,13 @@ def score_timeline(timeline: Timeline, query: dict, searched_urls: Sequence[str 
             "events": len(timeline.events), "articles": timeline.articles}
 
 
-def evaluate_opened(opened: Any, queries: Sequence[dict]) -> dict:
+def evaluate_opened(opened: Any, queries: Sequence[dict], options: StoryOptions = StoryOptions()) -> dict:
     """Score :func:`build_timeline` on ``queries`` over an opened index."""
     rows = []
     for q in queries:
-        _, best = searched(opened, q["query"])
-        rows.append(score_timeline(build_timeline(opened, q["query"]), q, [u for _, u in best.values()]))
+        _, best = searched(opened, q["query"], options=options)
+        rows.append(score_timeline(build_timeline(opened, q["query"], options=options), q,
+                                   [u for _, u in best.values()]))
     pairs = sum(r["pairs"] for r in rows)
     facts = sum(r["facts"] for r in rows)
     overall = {

@@ -34,6 +34,7 @@ class StoryOptions:
     floor: float = 0.2  # and never one below this cosine
     words_per_article: int = 45  # sentence budget: about one sentence per article, then the best others
     max_articles: int = 30
+    min_sentence: float = 0.3  # drop an article whose best sentence scores below this share of the best one's
 
 
 @dataclass
@@ -56,7 +57,7 @@ def story_sources(opened: Any, query: str, filters: SearchFilters | None = None,
     passages = [p for p in passages if p.article_id in keep]
     sources = build_sources(query, passages, budget_tokens=options.words_per_article * len(keep),
                             count=lambda text: len(text.split()), max_sources=len(keep),
-                            neighbours=False, min_relative=0.0)
+                            neighbours=False, min_relative=options.min_sentence)
     return sorted((StoryArticle(s, best[s.article_id][0]) for s in sources), key=lambda a: -a.cosine)
 
 
