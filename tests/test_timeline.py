@@ -152,6 +152,9 @@ TUESDAY = datetime(2023, 10, 3, 8, tzinfo=timezone.utc)
     ("The trial started Tuesday.", date(2023, 10, 3)),  # the publication's own weekday
     ("It rained yesterday.", date(2023, 10, 2)),
     ("The vote is next Monday.", date(2023, 10, 9)),
+    ("Come Thursday, the jury will be sworn in.", date(2023, 10, 5)),
+    ("The council will meet on Friday to vote.", date(2023, 10, 6)),
+    ("The trial, which began on Monday, will resume.", date(2023, 10, 2)),
     ("The hearing is set for Oct. 12.", date(2023, 10, 12)),
     ("He left on 28 September 2022.", date(2022, 9, 28)),
     ("The plant opened on March 3.", date(2023, 3, 3)),  # past, not next March

@@ -6,7 +6,9 @@ article's publication time by ``dateparser`` (the expressions are found by a
 small pattern; reading them is the library's job). A day and month without a
 year take the year that puts them nearest the publication date; a bare
 weekday is the latest such day on or before it (news reports mostly what has
-happened), the day itself when it is the publication's weekday. Expressions that name less than a day ("in October", "last week")
+happened), the next one when the words before it look ahead ("will meet on
+Tuesday", "come Tuesday", "is set for Friday"), the day itself when it is the
+publication's weekday. Expressions that name less than a day ("in October", "last week")
 are not dates of a development and are ignored. Nothing here reads a file's
 modification time: an article without a publication date has none.
 """
@@ -25,6 +27,10 @@ _EXPRESSION = re.compile(
     rf"|(?P<dm>{_DAY}\s+{_MONTH}(?:,?\s+(?P<y2>(?:19|20)\d\d))?)"
     rf"|(?P<wd>(?:(?:last|next|this)\s+)?{_WEEKDAY})"
     rf"|(?P<rel>yesterday|today|tomorrow))\b")
+
+# Words before a weekday that put it ahead of the publication ("will meet on Tuesday", "come Tuesday").
+_FUTURE = re.compile(r"\b(?:will|come|set (?:for|to)|scheduled|expected|due|plans? to|is to|are to|begins?|starts?)\b"
+                     r"[^.;]*$", re.I)
 
 
 def published_datetime(published_at: str | None) -> datetime | None:
@@ -61,7 +67,10 @@ def stated_date(sentence: str, published: datetime | None) -> date | None:
             return found
         if match.group("wd") and text.lower() == base.strftime("%A").lower():
             return base.date()  # "on Tuesday" in Tuesday's paper is that day
-        found = _parse(dateparser, text, base, "future" if text.lower().startswith("next") else "past")
+        ahead = text.lower().startswith("next") or (
+            match.group("wd") and not text.lower().startswith("last")
+            and _FUTURE.search(sentence[max(0, match.start() - 60):match.start()]))
+        found = _parse(dateparser, text, base, "future" if ahead else "past")
         if found is not None:
             return found
     return None
