@@ -28,6 +28,8 @@ def register(app: typer.Typer, eval_app: typer.Typer, settings_for: Callable, fa
         limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N events (the most relevant)."),
         index: Optional[Path] = typer.Option(None, "--index", help="Index folder (default: RAG_INDEX_DIR or index/)."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (a stable interface)."),
+        summaries: bool = typer.Option(False, "--summaries", help="A checked one-line summary per event by the "
+                                       "configured chat model (RAG_LLM__*); without it no model is loaded."),
     ) -> None:
         """Who reported what about a story, and when: its events in date order."""
         from rag.search.open_index import open_index
@@ -41,6 +43,11 @@ def register(app: typer.Typer, eval_app: typer.Typer, settings_for: Callable, fa
             opened = open_index(settings)
             try:
                 result = build_timeline(opened, query, filters, limit)
+                if summaries and result.events:
+                    from rag.llm.registry import make_chat_model
+                    from rag.timeline.summaries import summarize_events
+
+                    summarize_events(result, make_chat_model(settings.llm))
             finally:
                 opened.close()
         except RagError as exc:

@@ -202,3 +202,24 @@ def test_story_question_patterns():
     assert story_kind("Who won the first game of the series?") is None
     assert story_kind("What did the council decide?") is None
     assert "FTX verdict" in story_topic("Who reported first on the FTX verdict?")
+
+
+def test_model_summaries_are_kept_only_when_checked(built, story):
+    from rag.llm.registry import make_chat_model
+    from rag.timeline.summaries import summarize_events
+    from tests.openai_server import FakeOpenAIServer
+
+    opened, _ = built
+    timeline = build_timeline(opened, "harbour bridge collapse")
+    assert [e.first.source for e in timeline.events][:2] == ["Coast Herald", "Metro Times"]
+    with FakeOpenAIServer() as srv:
+        srv.script_reply("The harbour bridge collapsed in the storm and rescue teams pulled out both drivers [1][2].",
+                         "The bridge will cost nine billion dollars and open in 2031 [1].")
+        model = make_chat_model(story.llm.model_copy(update={"backend": "openai", "base_url": srv.base_url,
+                                                             "model": "fake-chat"}))
+        kept = summarize_events(timeline, model)
+        sent = [r.body["messages"][1]["content"] for r in srv.chat_requests()[:2]]
+    collapse, rebuild = timeline.events[:2]
+    assert collapse.summary.startswith("The harbour bridge collapsed") and rebuild.summary is None  # unsupported
+    assert kept == 1 and collapse.to_dict()["summary"] == collapse.summary and "summary" not in rebuild.to_dict()
+    assert sent[0].startswith("[1] ") and "Coast Herald" not in sent[0]  # the cited sentences only
