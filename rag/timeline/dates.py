@@ -16,7 +16,7 @@ modification time: an article without a publication date has none.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
@@ -107,17 +107,3 @@ def delay_text(seconds: float) -> str:
     days = round(hours / 24)
     return f"+{days} days"
 
-
-def day_of(moment: datetime) -> date:
-    """The calendar day of a publication time, in its own zone."""
-    return moment.date()
-
-
-def within(day: date | None, since: date | None, until: date | None) -> bool:
-    """True when ``day`` lies in the inclusive range (an open end lets everything through)."""
-    if day is None:
-        return since is None and until is None
-    return (since is None or day >= since) and (until is None or day <= until)
-
-
-__all__ = ["day_of", "delay_text", "published_datetime", "stated_date", "timedelta", "within"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from rag.answer.citations import SUPPORT_THRESHOLD, Citation, process_citations, support_score
+from rag.answer.citations import SUPPORT_THRESHOLD, Citation, parse_markers, process_citations, support_score
 from rag.answer.context import Source
 from rag.index.words import content_terms
 from rag.timeline.dates import delay_text, published_datetime, stated_date
@@ -140,8 +140,6 @@ def best_sentence(query: str, source: Source) -> str:
 def _cited_order(text: str) -> list[int]:
     """Source indexes (0-based) in the order the markers of ``text`` first name them
     (the numbering :func:`process_citations` gives them)."""
-    from rag.answer.citations import parse_markers
-
     order: list[int] = []
     for marker in parse_markers(text):
         order.extend(n - 1 for n in marker.numbers if n - 1 not in order)
