@@ -22,7 +22,7 @@ _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
-_EXPRESSION = re.compile(
+DATE_EXPRESSION = re.compile(
     rf"\b(?:(?P<md>{_MONTH}\s+{_DAY}(?:,?\s+(?P<y1>(?:19|20)\d\d))?)"
     rf"|(?P<dm>{_DAY}\s+{_MONTH}(?:,?\s+(?P<y2>(?:19|20)\d\d))?)"
     rf"|(?P<wd>(?:(?:last|next|this)\s+)?{_WEEKDAY})"
@@ -55,7 +55,7 @@ def stated_date(sentence: str, published: datetime | None) -> date | None:
     import dateparser
 
     base = published.replace(tzinfo=None)
-    for match in _EXPRESSION.finditer(sentence):
+    for match in DATE_EXPRESSION.finditer(sentence):
         text = match.group(0)
         if match.group("md") or match.group("dm"):
             has_year = bool(match.group("y1") or match.group("y2"))
