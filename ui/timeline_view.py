@@ -91,14 +91,14 @@ def show(result: dict) -> None:
 
 def coverage_chart(events: list[dict]) -> None:
     """Articles per outlet per day (every outlet of every event), as dots sized by count."""
+    from collections import Counter
+
     import altair as alt
-    import pandas as pd
 
-    rows = [{"outlet": o["source"] or "unknown", "day": (o["published_at"] or "")[:10]}
-            for e in events for o in [e["first"], *e["outlets"]] if o.get("published_at")]
-    frame = pd.DataFrame(rows).groupby(["outlet", "day"]).size().reset_index(name="articles")
-    chart = alt.Chart(frame).mark_circle().encode(
+    counts = Counter(((o["source"] or "unknown"), (o["published_at"] or "")[:10])
+                     for e in events for o in [e["first"], *e["outlets"]] if o.get("published_at"))
+    rows = [{"outlet": outlet, "day": day, "articles": n} for (outlet, day), n in sorted(counts.items())]
+    chart = alt.Chart(alt.Data(values=rows)).mark_circle().encode(
         x=alt.X("day:T", title="published"), y=alt.Y("outlet:N", title=None),
-        size=alt.Size("articles:Q", legend=None), tooltip=["outlet", "day", "articles"])
+        size=alt.Size("articles:Q", legend=None), tooltip=["outlet:N", "day:T", "articles:Q"])
     st.altair_chart(chart, use_container_width=True)
-
