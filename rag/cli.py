@@ -379,6 +379,11 @@ def _num(value, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+from rag.cli_timeline import register as _register_timeline  # noqa: E402
+
+_register_timeline(app, eval_app, settings_for, fail, parse_day)
+
+
 @app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
     """Open the Streamlit chat in this folder's settings (extra arguments go to `streamlit run`)."""

@@ -64,3 +64,19 @@ def terminal_progress(enabled: bool):
         bar.update(tasks[stage], completed=done, total=max(total, 1))
 
     return bar, update
+
+
+_KEEP = {"\n", "\t"}
+
+
+def terminal_safe(text: str | None, one_line: bool = False) -> str:
+    """``text`` from an article or a model with every control or format character
+    (escape sequences, bidi overrides) replaced by U+FFFD, so none reaches a terminal;
+    ``one_line`` turns line breaks and tabs into spaces first."""
+    import unicodedata
+
+    text = text or ""
+    if one_line:
+        text = " ".join(text.split())
+    return "".join(c if c in _KEEP or unicodedata.category(c) not in ("Cc", "Cf", "Cs") else "\ufffd"
+                   for c in text)

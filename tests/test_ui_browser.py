@@ -257,3 +257,45 @@ def test_rag_ui_from_a_wheel_installed_outside_the_checkout(own_folder, tmp_path
         assert "storms cut the island off for six weeks" in answer and "Answered by extractive" in answer
     sessions = [m.new_session for m in messages if m.WhichOneof("type") == "new_session"]
     assert sessions and all(s.custom_theme.primary_color == "#4f46e5" for s in sessions)
+
+
+HARBOUR = """---
+title: Harbour bridge repairs approved by the city council
+source: {source}
+published_at: '{when}'
+url: https://example.org/{slug}
+---
+
+The city council approved repairs to the harbour bridge on Monday. The repairs will cost two million dollars and take three months, the council said.
+"""
+
+
+def test_timeline_view_shows_events_chart_and_an_events_sources(tmp_path):
+    from rag.config import load_settings
+    from rag.index.building import build_index
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "gazette.md").write_text(HARBOUR.format(source="Harbour Gazette", when="2024-03-05T09:00:00+00:00",
+                                                        slug="gazette"), encoding="utf-8")
+    (articles / "wire.md").write_text(HARBOUR.format(source="Bay Wire", when="2024-03-08T09:00:00+00:00",
+                                                     slug="wire"), encoding="utf-8")
+    settings = load_settings(index_dir=tmp_path / "index", articles_dir=articles,
+                             embedding={"backend": "hashing"}, llm={"backend": "extractive"})
+    build_index(settings)
+    with streamlit_server(app_env(tmp_path / "index", articles), cwd=tmp_path) as url, chromium_page() as page:
+        page.goto(url)
+        page.get_by_text("Try one of these").wait_for()
+        page.get_by_test_id("stButtonGroup").get_by_text("Timeline", exact=True).click()
+        page.get_by_role("textbox", name="Story").fill("harbour bridge repairs council")
+        page.get_by_role("button", name="Show timeline").click()
+        event = page.get_by_text("Harbour Gazette first; then Bay Wire +3 days")
+        event.wait_for()
+        wait_idle(page)
+        assert page.locator('[data-testid="stVegaLiteChart"], .vega-embed').count() >= 1  # coverage chart
+        event.click()
+        cards = page.locator('[class*="st-key-card-tl0-"]')
+        cards.first.wait_for()
+        text = " ".join(cards.all_inner_texts())
+        assert "Harbour Gazette" in text and "Bay Wire" in text
+        assert cards.first.locator(".stMarkdownColoredBackground").count() >= 1  # the cited sentence

@@ -11,6 +11,7 @@ the index from :mod:`rag.index.building`, conversations from
   in ``shared``, a registry no session can clear;
 - ``conversation``: the conversation named in the URL;
 - ``chat_view``: the welcome page, the messages and a new answer;
+- ``timeline_view``: the Timeline view of a story (beside the chat);
 - ``sidebar`` (with ``index_panel``, ``model_panel``, ``search_panel``);
 - ``components``: drawing messages and sources.
 
@@ -36,6 +37,7 @@ from rag.ui.markdown_text import md_escape
 from rag.ui.resources import index_embedding, index_jobs, open_current_index
 from rag.ui.session_settings import effective_settings, init_session
 from rag.ui.sidebar import sidebar
+from rag.ui.timeline_view import timeline_view
 from rag.ui.upload_guard import mark_session
 
 log = logging.getLogger("article_rag.ui")
@@ -65,7 +67,11 @@ def main() -> None:
     opened, problem = open_current_index(settings, admin)
     # The chat runs first so that the sidebar (drawn after it, wherever it
     # appears on the page) sees the conversation including a new answer.
-    chat(settings, opened, problem, store, admin)
+    if st.segmented_control("View", ["Chat", "Timeline"], default="Chat", key="view",
+                            label_visibility="collapsed") == "Timeline":
+        timeline_view(opened, problem)
+    else:
+        chat(settings, opened, problem, store, admin)
     sidebar(base, settings, opened, problem, jobs, admin)
 
 

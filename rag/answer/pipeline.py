@@ -65,6 +65,7 @@ from rag.config import Settings
 from rag.index.words import STOPWORDS, content_terms
 from rag.ingest.sentences import split_sentences
 from rag.search.retrieval import SearchFilters
+from rag.timeline.chat import story_reply
 
 __all__ = ["MIN_COSINE", "Answer", "Answerer", "Plan", "is_refusal", "keyword_rewrite", "looks_like_followup"]
 
@@ -317,6 +318,12 @@ class Answerer:
         base = dict(question=question, backend=model.backend, model=str(model.model),
                     standalone_question=plan.standalone, relevance=plan.evidence.relevance)
         reason = plan.refusal
+        if not reason and (story := story_reply(self.opened, plan.standalone, filters)) is not None:
+            yield story.text  # a story question, answered from its timeline in code (rag.timeline.chat)
+            yield Answer(text=story.text, citations=story.citations, passages=story.sources, refused=False,
+                         dropped_citations=0, unsupported_citations=0, timings={**timings, "total_ms": ms()},
+                         raw_text=story.text, **{**base, "backend": "timeline", "model": "article metadata"})
+            return
         if not reason and not self.sources_answer(plan):
             reason = "check"
         timings["check_ms"] = round(ms() - timings["retrieval_ms"], 1)
