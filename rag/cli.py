@@ -12,12 +12,15 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
-from rag.cli_output import emit_json, terminal_progress
+from rag.cli_output import emit_json, last_item, live_stage, stderr_stage, terminal_progress, with_version_option
 
+# rich_markup_mode=None: click's plain help screens (typer's rich ones print "<bool>" beside every flag).
 app = typer.Typer(help="Cited answers over a collection of news articles.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
-index_app = typer.Typer(help="Build and inspect the index.", no_args_is_help=True)
-eval_app = typer.Typer(help="Measure retrieval and answers on MultiHop-RAG-format data.", no_args_is_help=True)
+                  pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+index_app = typer.Typer(help="Build and inspect the index.", no_args_is_help=True, rich_markup_mode=None)
+eval_app = typer.Typer(help="Measure retrieval and answers on MultiHop-RAG-format data.", no_args_is_help=True,
+                       rich_markup_mode=None)
+app.callback()(with_version_option)
 app.add_typer(index_app, name="index")
 app.add_typer(eval_app, name="eval")
 
@@ -84,9 +87,10 @@ def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> Non
         info = make_store(settings).info()
     except RagError as exc:
         fail(str(exc))
+    folder = Path(settings.index_dir).resolve()  # "in the index folder /home/me/index", not "... index"
     summary = {
-        "index": str(settings.index_dir),
-        "store": store_summary(info, settings.index_dir),
+        "index": str(folder),
+        "store": store_summary(info, folder),
         "articles": info["counts"]["articles"],
         "passages": info["counts"]["passages"],
         "embedder": info["embedder"]["id"],
@@ -231,7 +235,7 @@ def show_answer(answerer, question: str, history=()):
     if console.is_terminal:
         shown = ""
         with Live(Text(""), console=console, refresh_per_second=12, vertical_overflow="visible") as live:
-            for item in answerer.stream(question, history):
+            for item in answerer.stream(question, history, on_stage=live_stage(live)):
                 if isinstance(item, Answer):
                     final = item
                     live.update(Text(final.text))
@@ -239,7 +243,7 @@ def show_answer(answerer, question: str, history=()):
                     shown += item
                     live.update(Text(shown))
     else:
-        final = answerer.answer(question, history)
+        final = last_item(answerer.stream(question, history, on_stage=stderr_stage()))
         typer.echo(final.text)
     print_sources(final)
     return final
@@ -373,8 +377,14 @@ def _num(value, digits: int = 3) -> str:
 
 @app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
-    """Open the Streamlit chat in this folder's settings (extra arguments go to `streamlit run`)."""
+    """Open the Streamlit chat (extra arguments go to `streamlit run`).
+
+    It runs with this folder's settings, like every other command."""
     from rag.ui.launch import run_ui
 
     settings_for(index)  # a bad rag.toml or RAG_* value stops here, as in every other command
     raise typer.Exit(run_ui(ctx.args, index))
+
+
+if __name__ == "__main__":  # python -m rag.cli
+    app()

@@ -30,7 +30,7 @@ from rag.ui import components as ui
 from rag.ui.chat_view import chat
 from rag.ui.conversation import conversation_store, load_conversation
 from rag.ui.markdown_text import md_escape
-from rag.ui.resources import index_jobs, open_current_index
+from rag.ui.resources import index_jobs, open_current_index, preload_chat_model
 from rag.ui.session_settings import effective_settings, init_session
 from rag.ui.sidebar import sidebar
 
@@ -59,6 +59,7 @@ def main() -> None:
                      forwarded=bool(headers.get("X-Forwarded-For") or headers.get("Forwarded")))
     jobs = index_jobs(str(Path(base.index_dir).resolve()))
     settings = effective_settings(base, jobs, admin)
+    preload_chat_model(settings)  # in the background: the first question need not wait for it
     store = conversation_store(settings)
     load_conversation(store)
     opened, problem = open_current_index(settings)

@@ -9,11 +9,14 @@ API key a private model instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from rag.config import EmbeddingSettings, LLMSettings, Settings
 from rag.errors import IndexMissingError, RagError
 from rag.ui.build_jobs import IndexJobs
+from rag.ui.preload import BackgroundLoad, warm_chat_model
 
 ss = st.session_state
 
@@ -43,20 +46,33 @@ def cached_index(version: str, settings_json: str):
     return open_index(settings, embedder=cached_embedder(settings.embedding.model_dump_json()))
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the chat model…")
-def cached_chat_model(llm_json: str):
-    """The chat model for these LLM settings (JSON), shared by every session."""
+@st.cache_resource(max_entries=4, show_spinner=False)
+def chat_model_load(llm_json: str, preload: bool = True) -> BackgroundLoad:
+    """The chat model for these LLM settings (JSON), shared by every session, loaded
+    in the background from the first call on (ui.preload; rag.ui.preload)."""
     from rag.llm.registry import make_chat_model
 
-    return make_chat_model(LLMSettings.model_validate_json(llm_json))
+    settings = LLMSettings.model_validate_json(llm_json)
+    return BackgroundLoad(lambda: warm_chat_model(make_chat_model(settings)), start=preload)
 
 
-def session_chat_model(settings: Settings):
+def preload_chat_model(settings: Settings) -> None:
+    """Start loading this session's chat model now (the page's first run), unless
+    ``ui.preload`` is off or the session has its own key."""
+    if settings.ui.preload and settings.llm.api_key is None:
+        chat_model_load(settings.llm.model_dump_json())
+
+
+def session_chat_model(settings: Settings, on_wait: Callable[[], None] | None = None):
     """The chat model for this session; a session API key (``settings.llm.api_key``)
-    makes a private one, kept in this session only."""
+    makes a private one, kept in this session only. ``on_wait`` is called first when
+    the model is not loaded yet (the page then says so)."""
     fingerprint = settings.llm.model_dump_json()  # without the key
     if settings.llm.api_key is None:
-        return cached_chat_model(fingerprint)
+        load = chat_model_load(fingerprint, settings.ui.preload)
+        if not load.ready and on_wait is not None:
+            on_wait()
+        return load.get()
     held = ss.get("_keyed_model")
     if held and held[0] == fingerprint:
         return held[1]
