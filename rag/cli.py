@@ -12,7 +12,8 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
-from rag.cli_output import emit_json, last_item, live_stage, stderr_stage, terminal_progress, with_version_option
+from rag.cli_output import emit_json, last_item, live_stage, stderr_stage, terminal_progress  # noqa: I001
+from rag.cli_output import warn_large_files, with_version_option
 
 # rich_markup_mode=None: click's plain help screens (typer's rich ones print "<bool>" beside every flag).
 app = typer.Typer(help="Cited answers over a collection of news articles.", no_args_is_help=True,
@@ -54,8 +55,10 @@ def index_build(
 ) -> None:
     """Make the index match the articles under PATHS."""
     from rag.index.building import build_index
+    from rag.index.large_files import large_file_report
 
     settings = settings_for(index)
+    warn_large_files(paths or [settings.articles_dir])
     bar, update = terminal_progress(not as_json)
     try:
         if bar:
@@ -65,14 +68,17 @@ def index_build(
             report = build_index(settings, paths, full=full)
     except RagError as exc:
         fail(str(exc))
+    large = large_file_report(settings, paths)
     if as_json:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), "large_files": large})
         return
     typer.echo(
         f"{report.articles} articles, {report.passages} passages in {settings.index_dir} "
         f"(added {report.added}, updated {report.updated}, removed {report.removed}, "
         f"unchanged {report.unchanged}; embedded {report.embedded_passages} passages) in {report.seconds:.1f}s"
     )
+    for item in large:
+        typer.echo(f"  large file {item['path']}: {item['bytes'] / 1e6:.1f} MB, {item['passages']:,} passages")
     for skip in report.skipped:
         typer.secho(f"skipped {skip['path']}: {skip['error']}", err=True, fg=typer.colors.YELLOW)
 

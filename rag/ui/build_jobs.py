@@ -130,11 +130,12 @@ class IndexJobs:
 
     def _run(self, job: IndexJob, settings: Settings, full: bool, embedder: Embedder | None) -> None:
         from rag.index.building import build_index
+        from rag.index.large_files import large_file_report
 
         try:
             report = build_index(settings, full=full, progress=job.progress, embedder=embedder)
             self.embedding = settings.embedding
-            job.finish(report=report.to_dict())
+            job.finish(report={**report.to_dict(), "large_files": large_file_report(settings)})
         except RagError as exc:
             job.finish(error=str(exc))
         except Exception as exc:  # noqa: BLE001 - shown as a message, logged for the operator
