@@ -230,3 +230,26 @@ def test_two_environments_with_the_same_model_share_one_export(tmp_path, capfd):
     assert list((cache / "onnx").glob("*/onnx-int8.onnx")) == exports and exports[0].stat().st_mtime_ns == made
     assert json.loads(exports[0].with_suffix(".json").read_text())["model"] == str(second)
     assert (a.embed(["a harbour bridge"]) == b.embed(["a harbour bridge"])).all()
+
+
+def test_the_question_uses_the_model_the_page_started_loading(settings):
+    """The background load the welcome started is the one the first question waits for
+    (not a second copy of the model loaded again)."""
+    pytest.importorskip("streamlit")
+    from rag.ui.resources import chat_model_load, preload_chat_model, session_chat_model
+    from tests.ui_apptest_helpers import clear_streamlit_caches
+
+    clear_streamlit_caches()
+    chosen = load_settings(llm={"backend": "extractive"})
+    started = preload_chat_model(chosen)
+    assert started is not None
+    waited: list[bool] = []
+    model = session_chat_model(chosen, on_wait=lambda: waited.append(True))
+    assert model is started.get() and started.ready
+    assert chat_model_load(chosen.llm.model_dump_json(), True) is started
+    off = load_settings(llm={"backend": "extractive"}, ui={"preload": False})
+    assert preload_chat_model(off) is None
+    waited.clear()  # the first question may have waited for the end of the background load
+    later = session_chat_model(off, on_wait=lambda: waited.append(True))  # loaded at the question
+    assert later is not model and waited == [True]
+    clear_streamlit_caches()

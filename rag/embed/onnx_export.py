@@ -161,6 +161,9 @@ def _export(spec: FolderSpec, runtime: str, target: Path, record: Path, source: 
     except ImportError as exc:
         raise EmbedderError(f"exporting to ONNX needs torch and transformers ({exc}); "
                             "reinstall article-rag, or set RAG_EMBEDDING__RUNTIME=torch") from None
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights: 100%" twice adds nothing to the export line
     tokenizer = AutoTokenizer.from_pretrained(str(spec.path))
     # Eager attention traces into the pattern the optimiser fuses; the check
     # compares with the model as sentence-transformers loads it.

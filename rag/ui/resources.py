@@ -47,20 +47,22 @@ def cached_index(version: str, settings_json: str):
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def chat_model_load(llm_json: str, preload: bool = True) -> BackgroundLoad:
+def chat_model_load(llm_json: str, preload: bool) -> BackgroundLoad:
     """The chat model for these LLM settings (JSON), shared by every session, loaded
-    in the background from the first call on (ui.preload; rag.ui.preload)."""
+    in the background from the first call on (ui.preload; rag.ui.preload). Always
+    called with both arguments: Streamlit's cache key is the arguments as passed."""
     from rag.llm.registry import make_chat_model
 
     settings = LLMSettings.model_validate_json(llm_json)
     return BackgroundLoad(lambda: warm_chat_model(make_chat_model(settings)), start=preload)
 
 
-def preload_chat_model(settings: Settings) -> None:
+def preload_chat_model(settings: Settings) -> BackgroundLoad | None:
     """Start loading this session's chat model now (the page's first run), unless
-    ``ui.preload`` is off or the session has its own key."""
+    ``ui.preload`` is off or the session has its own key; the load, or None."""
     if settings.ui.preload and settings.llm.api_key is None:
-        chat_model_load(settings.llm.model_dump_json())
+        return chat_model_load(settings.llm.model_dump_json(), True)
+    return None
 
 
 def session_chat_model(settings: Settings, on_wait: Callable[[], None] | None = None):
