@@ -1,7 +1,8 @@
 """What an answer is doing while the person waits: the stages the answer pipeline reports.
 
 :meth:`rag.answer.pipeline.Answerer.stream` takes ``on_stage(stage, **info)`` and
-calls it as each step starts: :data:`LOADING` (the models, first use only),
+calls it as each step starts: :data:`LOADING` (the embedder, the index and the
+chat model, first use only; ``model="chat"``: the chat model alone),
 :data:`SEARCHING`, :data:`READING` (``sources=n``: the model reads the prompt, the
 long wait on a CPU) and :data:`WRITING` (the first word has come). The CLI and
 the UI show :func:`describe`'s words for them; a caller that passes nothing
@@ -22,8 +23,9 @@ StageCallback = Callable[..., None]
 
 def describe(stage: str, **info: object) -> str:
     """The words shown for ``stage``, e.g. "Reading 4 sources…"."""
-    if stage == LOADING:
-        return "Loading the chat model (first time only)…"
+    if stage == LOADING:  # model="chat": only the chat model is missing (the UI's wait)
+        what = "the chat model" if info.get("model") == "chat" else "the models"
+        return f"Loading {what} (first time only)…"
     if stage == SEARCHING:
         return "Searching the articles…"
     if stage == READING:

@@ -61,7 +61,8 @@ def test_the_answer_says_what_it_is_doing_before_its_first_words(settings):
     assert [s for s, _, _ in heard] == ["searching", "reading", "writing"]  # loaded once only
     assert describe("reading", sources=1) == "Reading 1 source…"
     assert describe("reading", sources=4) == "Reading 4 sources…"
-    assert "first time only" in describe("loading")
+    assert describe("loading") == "Loading the models (first time only)…"
+    assert describe("loading", model="chat") == "Loading the chat model (first time only)…"
 
 
 # -- 7. the CLI --------------------------------------------------------------------------

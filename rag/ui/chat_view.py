@@ -52,7 +52,7 @@ def ask(question: str, settings: Settings, opened, store: ConversationStore) -> 
             if opened is None:
                 raise RagError("There is no index to answer from yet: add articles in the sidebar, "
                                "or build one with `rag index build`.")
-            model = session_chat_model(settings, on_wait=lambda: stage(LOADING))
+            model = session_chat_model(settings, on_wait=lambda: stage(LOADING, model="chat"))
             answerer = Answerer(settings, opened_index=opened, chat_model=model)
             text, final = "", None
             # A new question mid-stream stops this run inside the loop; closing
