@@ -308,11 +308,11 @@ class Answerer:
 
     def stream(self, question: str, history: Sequence[dict] = (), filters: SearchFilters | None = None,
                on_stage: Callable[..., None] | None = None) -> Iterator[str | Answer]:
-        """Yield text deltas as they are generated, then the final :class:`Answer`;
-        ``on_stage(stage, **info)`` hears each step as it starts (rag.stages)."""
+        """Yield text deltas as they are generated, then the final :class:`Answer` (``on_stage``: rag.stages)."""
         say = on_stage or (lambda stage, **info: None)
         if self._chat is None or self._opened is None:
-            say("loading")  # first use only: the embedder and index, the chat model
+            say("loading")  # first use only: the index and embedder, the chat model and its weights
+            self.chat_model.count_tokens(question)
         model, _ = self.chat_model, self.opened
         t0 = time.perf_counter()
         ms = lambda: round((time.perf_counter() - t0) * 1000, 1)  # noqa: E731
