@@ -12,12 +12,16 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
-from rag.cli_output import emit_json, json_text, terminal_progress, terminal_safe
+from rag.cli_output import emit_json, json_text, last_item, live_stage, stderr_stage, terminal_progress  # noqa: I001
+from rag.cli_output import terminal_safe, warn_large_files, with_version_option
 
+# rich_markup_mode=None: click's plain help screens (typer's rich ones print "<bool>" beside every flag).
 app = typer.Typer(help="Cited answers over a collection of news articles.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
-index_app = typer.Typer(help="Build and inspect the index.", no_args_is_help=True)
-eval_app = typer.Typer(help="Measure retrieval and answers on MultiHop-RAG-format data.", no_args_is_help=True)
+                  pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+index_app = typer.Typer(help="Build and inspect the index.", no_args_is_help=True, rich_markup_mode=None)
+eval_app = typer.Typer(help="Measure retrieval and answers on MultiHop-RAG-format data.", no_args_is_help=True,
+                       rich_markup_mode=None)
+app.callback()(with_version_option)
 app.add_typer(index_app, name="index")
 app.add_typer(eval_app, name="eval")
 
@@ -54,8 +58,10 @@ def index_build(
     """Sync the index with the articles under PATHS: new, changed and deleted files there;
     articles indexed from other paths stay (see --exact and `rag index remove`)."""
     from rag.index.building import build_index
+    from rag.index.large_files import large_file_report
 
     settings = settings_for(index)
+    warn_large_files(paths or [settings.articles_dir])
     bar, update = terminal_progress(not as_json)
     try:
         if bar:
@@ -65,8 +71,9 @@ def index_build(
             report = build_index(settings, paths, full=full, exact=exact)
     except RagError as exc:
         fail(str(exc))
+    large = large_file_report(settings, paths)
     if as_json:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), "large_files": large})
         return
     typer.echo(terminal_safe(
         f"{report.articles} articles, {report.passages} passages in {settings.index_dir} "
@@ -76,6 +83,9 @@ def index_build(
     if report.kept:
         noun = "article" if report.kept == 1 else "articles"
         typer.echo(f"{report.kept} {noun} from other folders kept; --exact to make the index hold only these paths")
+    for item in large:
+        typer.echo(terminal_safe(f"  large file {item['path']}: {item['bytes'] / 1e6:.1f} MB, "
+                                 f"{item['passages']:,} passages"))
     for skip in report.skipped:
         typer.secho(terminal_safe(f"skipped {skip['path']}: {skip['error']}"), err=True, fg=typer.colors.YELLOW)
 
@@ -90,9 +100,10 @@ def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> Non
         info = make_store(settings).info()
     except RagError as exc:
         fail(str(exc))
+    folder = Path(settings.index_dir).resolve()  # "in the index folder /home/me/index", not "... index"
     summary = {
-        "index": str(settings.index_dir),
-        "store": store_summary(info, settings.index_dir),
+        "index": str(folder),
+        "store": store_summary(info, folder),
         "articles": info["counts"]["articles"],
         "passages": info["counts"]["passages"],
         "embedder": info["embedder"]["id"],
@@ -239,7 +250,7 @@ def show_answer(answerer, question: str, history=()):
     if console.is_terminal:
         shown = ""
         with Live(Text(""), console=console, refresh_per_second=12, vertical_overflow="visible") as live:
-            for item in answerer.stream(question, history):
+            for item in answerer.stream(question, history, on_stage=live_stage(live)):
                 if isinstance(item, Answer):
                     final = item
                     live.update(Text(terminal_safe(final.text)))
@@ -247,7 +258,7 @@ def show_answer(answerer, question: str, history=()):
                     shown += item
                     live.update(Text(terminal_safe(shown)))
     else:
-        final = answerer.answer(question, history)
+        final = last_item(answerer.stream(question, history, on_stage=stderr_stage()))
         typer.echo(terminal_safe(final.text))
     print_sources(final)
     return final
@@ -386,7 +397,9 @@ _register_timeline(app, eval_app, settings_for, fail, parse_day)
 
 @app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
-    """Open the Streamlit chat in this folder's settings (extra arguments go to `streamlit run`)."""
+    """Open the Streamlit chat (extra arguments go to `streamlit run`).
+
+    It runs with this folder's settings, like every other command."""
     from rag.ui.launch import run_ui
 
     settings_for(index)  # a bad rag.toml or RAG_* value stops here, as in every other command
@@ -396,3 +409,7 @@ def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
 from rag.cli_index import register_index_commands  # noqa: E402 - after index_app and its helpers
 
 register_index_commands(index_app, settings_for, fail)
+
+
+if __name__ == "__main__":  # python -m rag.cli
+    app()

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,6 +51,9 @@ class EmbeddingSettings(BaseModel):
     # openai backend: batch requests in flight at once (several embedding
     # servers behind a load balancer stay busy); 1 sends them one by one.
     concurrency: int = Field(4, ge=1, le=64)
+    # Where the ONNX export is cached: always Settings.cache_dir (Settings sets it);
+    # None in a section made on its own, which then reads the configured one.
+    cache_dir: Path | None = None
 
 
 class StoreSettings(BaseModel):
@@ -132,6 +135,8 @@ class LLMSettings(BaseModel):
     # llama-cpp: a stream that has not asked for its next piece for this long
     # (its reader went away without closing it) gives the model to the next answer.
     idle_stream_seconds: float = 10.0
+    # Where the packaged GGUF is assembled: as EmbeddingSettings.cache_dir.
+    cache_dir: Path | None = None
 
 
 class AnswerSettings(BaseModel):
@@ -185,6 +190,9 @@ class UISettings(BaseModel):
     uploads_dir: Path | None = None
     # Uploaded bytes Streamlit may hold for one operator session at once (visitors: none).
     max_session_upload_mb: int = Field(100, ge=1)
+    # Load the chat model in the background when the page first runs, so the
+    # first question does not wait for it (rag.ui.preload); env RAG_UI__PRELOAD.
+    preload: bool = True
 
 
 class Settings(BaseSettings):
@@ -209,8 +217,19 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
     # Where derived models are cached (the assembled GGUF, exported ONNX
-    # models); env RAG_CACHE_DIR.
+    # models): one folder per user, shared by every virtual environment and
+    # project folder; env RAG_CACHE_DIR. The embedding and llm sections get it
+    # too (their own cache_dir, unless set), so the models read these settings,
+    # not a fresh rag.toml of their own.
     cache_dir: Path = Path.home() / ".cache" / "article-rag"
+
+    @model_validator(mode="after")
+    def _sections_share_the_cache(self) -> "Settings":
+        for name in ("embedding", "llm"):
+            section = getattr(self, name)
+            if section.cache_dir != self.cache_dir:  # a copy: another Settings may hold this one
+                setattr(self, name, section.model_copy(update={"cache_dir": self.cache_dir}))
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -226,9 +245,11 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, toml)
 
 
-def cache_dir() -> Path:
-    """The configured cache folder (``cache_dir``: rag.toml or ``RAG_CACHE_DIR``)."""
-    return Settings().cache_dir.expanduser()
+def cache_dir(section: EmbeddingSettings | LLMSettings | None = None) -> Path:
+    """The cache folder of ``section`` (the caller's settings); for a section made on its
+    own (no ``cache_dir``), the configured one (rag.toml or ``RAG_CACHE_DIR``)."""
+    folder = section.cache_dir if section is not None and section.cache_dir is not None else None
+    return Path(folder or Settings().cache_dir).expanduser()
 
 
 Section = TypeVar("Section", bound=BaseModel)

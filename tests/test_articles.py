@@ -389,6 +389,8 @@ def test_seed_article_title_and_clean_body():
     assert "Vladimir Zelensky arrives at a meeting of the United Nations Security Council" not in a.body
     assert "Zelensky speaks out against peace talks with Russia" not in a.body
     original = SEED.read_text(encoding="utf-8").split("\n")
+    assert original[:2] == ["Source: RT", ""] and a.source == "RT"  # the header block, then the text
+    original = original[2:]
     assert SEED_DROPPED <= set(original)  # the fixture still has what we drop
     kept = [line for line in original[1:] if line.strip() and line not in SEED_DROPPED]
     assert kept == [line for line in body_lines if line.strip()]  # verbatim, same order

@@ -195,11 +195,14 @@ def test_export_keeps_only_http_links():
         {"role": "assistant", "error": True, "content": "failed [e](javascript:e) <i>"},
     ]
     md = conversation_markdown(messages)
-    assert links(md) == ["http://x/y.png", "https://tracker.example/p.gif", "https://example.org/report"]
+    # An image is not even a link in the export: nothing is fetched, nothing points at the tracker.
+    assert links(md) == ["http://x/y.png", "https://example.org/report"]
     assert re.findall(r"(?<!\\)<([^>]*)>", md) == ["https://example.org/fine?a=1&b=%3C2%3E"]  # autolinks
     for tag in ("script", "img", "b", "i", "a"):
         assert re.search(rf"(?<!\\)<{tag}\b", md) is None, tag  # every one escaped
-    assert "javascript\\:alert\\(3\\)" in md  # the unsafe source URL shown as text
+    assert re.search(r"(?<!\\)!\[", md) is None  # no image
+    assert re.search(r"^\s{0,3}(?<!\\)\[[^\]]*\]:", md, re.MULTILINE) is None  # no reference definition
+    assert "(javascript:alert(3))" in md  # the unsafe source URL shown as text, not a link
 
 
 def test_safe_url_and_escaped_mail_addresses():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,9 +48,8 @@ pytestmark = [
 pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = Path("/work/shared/seeds/000_ed08602e7532188b.txt")
-if not SEED.is_file():
-    SEED = ROOT / "data" / "articles" / "000_ed08602e7532188b.txt"
+# The sample articles' copy of the seed: its text with a `Source: RT` header (docs/articles.md).
+SEED = ROOT / "data" / "articles" / "000_ed08602e7532188b.txt"
 SEED_TITLE = "Ukraine’s backers want talks with Putin – Bloomberg"
 SCRIPT = "<script>window.__xss=1</script>"
 IMG = '<img src=x onerror="window.__xss=2">'
@@ -106,6 +106,9 @@ def test_ask_about_the_seed_and_follow_the_citation(server):
         assert entry.count() == 1
         assert SEED_TITLE in entry.inner_text()
         assert SEED.name in entry.inner_text()
+        assert re.search(r"\bRT\b", entry.inner_text())  # the outlet from the .txt file's header
+        if os.environ.get("RAG_TEST_SCREENSHOTS"):  # the README's picture: docs/images/chat.png
+            page.screenshot(path=str(Path(os.environ["RAG_TEST_SCREENSHOTS"]) / "chat.png"), full_page=True)
         # One card per article: each sentence the answer cites is highlighted, each once.
         highlighted = entry.locator(".stMarkdownColoredBackground").all_inner_texts()
         assert highlighted and len(highlighted) == len(set(highlighted))
@@ -299,3 +302,38 @@ def test_timeline_view_shows_events_chart_and_an_events_sources(tmp_path):
         text = " ".join(cards.all_inner_texts())
         assert "Harbour Gazette" in text and "Bay Wire" in text
         assert cards.first.locator(".stMarkdownColoredBackground").count() >= 1  # the cited sentence
+def test_the_chat_says_what_it_is_doing_before_the_first_word(server_with_slow_model):
+    """While the model reads the sources (here: a server that waits 6 s before its
+    first word), the page says so, and the welcome is already gone."""
+    url, fake = server_with_slow_model
+    with chromium_page() as page:
+        page.goto(url)
+        page.get_by_text("Try one of these").wait_for()
+        wait_idle(page)
+        ask(page, "What does Ukraine's victory plan ask the West for?")
+        stage = page.get_by_text(re.compile(r"Reading \d+ sources?…"))
+        stage.wait_for(timeout=5_000)
+        assert page.get_by_text("The victory plan asks").count() == 0  # the stage came before any word
+        assert page.get_by_text("Try one of these").count() == 0  # no faded welcome under the answer
+        page.get_by_text("The victory plan asks for long-range weapons").first.wait_for(timeout=30_000)
+        page.locator('[class*="st-key-card-"]').first.wait_for()
+        wait_idle(page)
+        assert page.get_by_text(re.compile(r"Reading \d+ sources?…")).count() == 0  # replaced by the answer
+
+
+@pytest.fixture
+def server_with_slow_model(tmp_path):
+    from rag.config import load_settings
+    from rag.index.building import build_index
+    from tests.openai_server import FakeOpenAIServer
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    shutil.copy(SEED, articles / SEED.name)
+    build_index(load_settings(index_dir=tmp_path / "index", articles_dir=articles, embedding={"backend": "hashing"}))
+    with FakeOpenAIServer() as fake:
+        fake.script_delay(6.0, text="The victory plan asks for long-range weapons and NATO membership [1].")
+        env = app_env(tmp_path / "index", articles, RAG_LLM__BACKEND="openai", RAG_LLM__BASE_URL=fake.base_url,
+                      RAG_LLM__MODEL="fake-chat")
+        with streamlit_server(env, cwd=tmp_path) as url:
+            yield url, fake

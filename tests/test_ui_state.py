@@ -176,9 +176,23 @@ def test_conversation_markdown_has_answers_and_sources():
     ]
     md = conversation_markdown(messages, title="Chat")
     assert "## Q: What happened?" in md
-    assert "Repairs were approved \\[1\\]." in md  # the marker as text: "[1]"
+    assert "Repairs were approved [1]." in md  # read raw: no backslashes where nothing needs one
     assert "1. Bridge (Gazette · 5 Mar 2024) <https://example.org/b>" in md
-    assert "> Repairs were approved\\." in md
+    assert "> Repairs were approved." in md
+    assert "\\" not in md
+
+
+def test_conversation_markdown_escapes_only_what_would_change_the_text():
+    messages = [
+        {"role": "user", "content": "Did AT&T's 2.5% rise beat Wall St. (again)? See <b>this</b> & *that*"},
+        {"role": "assistant", "content": "Yes [1]: shares rose 2.5% to $10, up from $9.", "backend": "extractive",
+         "citations": [{"n": 1, "title": "- AT&T beats Wall St. | Markets", "source": "Wire",
+                        "url": "https://example.org/t", "quote": "Shares rose 2.5%."}]},
+    ]
+    md = conversation_markdown(messages, title="Chat")
+    assert "## Q: Did AT&T's 2.5% rise beat Wall St. (again)? See \\<b>this\\</b> & \\*that\\*" in md
+    assert "Yes [1]: shares rose 2.5% to \\$10, up from \\$9." in md  # two "$" could open a formula
+    assert "1. \\- AT&T beats Wall St. | Markets (Wire) <https://example.org/t>" in md  # no nested list
 
 
 # -- background builds ----------------------------------------------------------------

@@ -152,7 +152,7 @@ def ask(page, question: str) -> None:
     box.press("Enter")
 
 
-def _screenshots(articles: Path, out: Path, questions: list[str]) -> None:
+def _screenshots(articles: Path, out: Path, questions: list[str], configured: bool = False) -> None:
     from rag.config import load_settings
     from rag.index.building import build_index
 
@@ -160,10 +160,14 @@ def _screenshots(articles: Path, out: Path, questions: list[str]) -> None:
     work = Path(tempfile.mkdtemp(prefix="rag-ui-shots-"))
     try:
         shutil.copytree(articles, work / "articles")
-        settings = load_settings(index_dir=work / "index", articles_dir=work / "articles",
-                                 embedding={"backend": "hashing"}, llm={"backend": "extractive"})
+        test_models = {} if configured else {"embedding": {"backend": "hashing"}, "llm": {"backend": "extractive"}}
+        settings = load_settings(index_dir=work / "index", articles_dir=work / "articles", **test_models)
         build_index(settings)
-        with streamlit_server(app_env(work / "index", work / "articles")) as url, chromium_page() as page:
+        env = app_env(work / "index", work / "articles")
+        if configured:  # the folder's own settings: the offline default models unless rag.toml says otherwise
+            env = {k: v for k, v in env.items() if k not in ("RAG_EMBEDDING__BACKEND", "RAG_LLM__BACKEND")}
+        with streamlit_server(env) as url, chromium_page(1280, 1000) as page:
+            page.set_default_timeout(600_000)
             page.goto(url)
             page.get_by_text("Try one of these").wait_for()
             wait_idle(page)
@@ -182,7 +186,9 @@ if __name__ == "__main__":
     parser.add_argument("--articles", type=Path, default=ROOT / "data" / "articles")
     parser.add_argument("--out", type=Path, default=Path("/tmp/rag-ui-shots"))
     parser.add_argument("--question", action="append", default=None)
+    parser.add_argument("--configured", action="store_true",
+                        help="answer with the configured models (default: hashing embedder, extractive)")
     args = parser.parse_args()
     _screenshots(args.articles, args.out,
-                 args.question or ["What does Ukraine's victory plan ask the West for?"])
+                 args.question or ["What does Ukraine's victory plan ask the West for?"], args.configured)
     print(f"screenshots in {args.out}")

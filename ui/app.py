@@ -34,7 +34,7 @@ from rag.ui.access import PageRequest, ui_admin
 from rag.ui.chat_view import chat
 from rag.ui.conversation import conversation_store, load_conversation
 from rag.ui.markdown_text import md_escape
-from rag.ui.resources import index_embedding, index_jobs, open_current_index
+from rag.ui.resources import index_embedding, index_jobs, open_current_index, preload_chat_model
 from rag.ui.session_settings import effective_settings, init_session
 from rag.ui.sidebar import sidebar
 from rag.ui.timeline_view import timeline_view
@@ -62,6 +62,7 @@ def main() -> None:
     mark_session(admin, base.ui.max_session_upload_mb)  # uploads: the operator's sessions only
     jobs = index_jobs(str(Path(base.index_dir).resolve()))
     settings = effective_settings(base, index_embedding(base), admin)
+    preload_chat_model(settings)  # in the background: the first question need not wait for it
     store = conversation_store(settings)
     load_conversation(store, admin)
     opened, problem = open_current_index(settings, admin)

@@ -10,6 +10,7 @@ only; and every answer says who wrote it (:func:`backend_label`,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,12 @@ def endpoint_of(base_url: str | None) -> str:
         return f"{host}:{parts.port}" if parts.port else host
     except ValueError:
         return ""
+
+
+TEST_ONLY_EMBEDDERS = ("hashing",)  # no model, no meaning: for tests, never offered to a person
+
+
+def embedder_choices(names: Sequence[str], current: str) -> list[str]:
+    """The embedders the rebuild options offer: ``names`` without the test-only ones,
+    except the one the index is configured with now (so the choice can show it)."""
+    return [n for n in names if n not in TEST_ONLY_EMBEDDERS or n == current]

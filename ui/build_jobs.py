@@ -132,10 +132,11 @@ class IndexJobs:
     def _run(self, job: IndexJob, settings: Settings, full: bool, embedder: Embedder | None,
              paths: Sequence[Path] | None) -> None:
         from rag.index.building import build_index
+        from rag.index.large_files import large_file_report
 
         try:
             report = build_index(settings, paths, full=full, progress=job.progress, embedder=embedder)
-            job.finish(report=report.to_dict())
+            job.finish(report={**report.to_dict(), "large_files": large_file_report(settings, paths)})
         except RagError as exc:
             job.finish(error=str(exc))
         except Exception as exc:  # noqa: BLE001 - shown as a message, logged for the operator

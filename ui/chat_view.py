@@ -18,6 +18,7 @@ import streamlit as st
 from rag.answer.conversations import ConversationStore
 from rag.config import Settings
 from rag.errors import RagError
+from rag.stages import LOADING, SEARCHING
 from rag.ui import components as ui
 from rag.ui.backends import endpoint_of
 from rag.ui.conversation import pick_example
@@ -46,19 +47,20 @@ def ask(question: str, settings: Settings, opened, store: ConversationStore, ind
     ui.user_message(question)
     with st.chat_message("assistant", avatar=":material/newspaper:"):
         placeholder = st.empty()
-        placeholder.markdown("_Searching the articles…_")
+        stage = ui.stage_line(placeholder)
+        stage(SEARCHING)
         try:
             if opened is None and index_problem not in (None, "missing"):
                 raise RagError(f"No answer: {index_problem}")
             if opened is None:
                 raise RagError("There is no index to answer from yet: add articles in the sidebar, "
                                "or build one with `rag index build`.")
-            model = session_chat_model(settings)
+            model = session_chat_model(settings, on_wait=lambda: stage(LOADING, model="chat"))
             answerer = Answerer(settings, opened_index=opened, chat_model=model)
             text, final = "", None
             # A new question mid-stream stops this run inside the loop; closing
             # the stream then frees the model for the next answer at once.
-            with closing(answerer.stream(question, history, search_filters())) as items:
+            with closing(answerer.stream(question, history, search_filters(), on_stage=stage)) as items:
                 for item in items:
                     if isinstance(item, Answer):
                         final = item
@@ -93,20 +95,15 @@ def chat(settings: Settings, opened, index_problem: str | None, store: Conversat
     question = question or ss.pop("pending_question", None)
     if ss.get("notice"):
         st.warning(md_escape(ss.pop("notice")))
-    if not ss.messages and not question:
-        ui.brand()
-        if opened is not None:
-            snapshot = opened.snapshot
-            counts = snapshot.manifest.get("counts", {})
-            examples = example_questions(snapshot.sample_titles(12, seed=0), 3)
-            ui.welcome(counts.get("articles", 0), counts.get("passages", 0), len(snapshot.list_sources()),
-                       examples, pick_example)
-        elif index_problem == "missing":
-            st.info("No articles are indexed yet. Add article files in the sidebar (**Add articles**), "
-                    "or put them in the articles folder and press **Rebuild index**.",
-                    icon=":material/info:")
-        else:
-            st.error(md_escape(index_problem or "The index cannot be opened."), icon=":material/error:")
+    # The welcome lives in one slot: the run that answers the first question
+    # empties it at once, instead of leaving it faded under the streaming answer
+    # until that run ends.
+    welcome_slot = st.empty()
+    if ss.messages or question:
+        welcome_slot.empty()
+    else:
+        with welcome_slot.container():
+            welcome_page(opened, index_problem)
         return
     ui.brand(sub=None)
     if index_problem and index_problem != "missing":
@@ -118,3 +115,20 @@ def chat(settings: Settings, opened, index_problem: str | None, store: Conversat
             ui.assistant_message(message)
     if question and question.strip():
         ask(question.strip()[: settings.ui.max_question_chars], settings, opened, store, index_problem, admin)
+
+
+def welcome_page(opened, index_problem: str | None) -> None:
+    """The brand, what is indexed and example questions; or why there is nothing to ask."""
+    ui.brand()
+    if opened is not None:
+        snapshot = opened.snapshot
+        counts = snapshot.manifest.get("counts", {})
+        examples = example_questions(snapshot.sample_titles(12, seed=0), 3)
+        ui.welcome(counts.get("articles", 0), counts.get("passages", 0), len(snapshot.list_sources()),
+                   examples, pick_example)
+    elif index_problem == "missing":
+        st.info("No articles are indexed yet. Add article files in the sidebar (**Add articles**), "
+                "or put them in the articles folder and press **Rebuild index**.",
+                icon=":material/info:")
+    else:
+        st.error(md_escape(index_problem or "The index cannot be opened."), icon=":material/error:")

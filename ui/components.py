@@ -191,6 +191,18 @@ def source_card(mid: str, c: dict) -> None:
         st.markdown(body)
 
 
+def stage_line(placeholder) -> Callable[..., None]:
+    """An ``on_stage`` callback (rag.stages) that shows what the answer is doing in
+    ``placeholder`` until its first words replace it."""
+    from rag.stages import WRITING, describe
+
+    def show(stage: str, **info) -> None:
+        if stage != WRITING:
+            placeholder.markdown(f":material/progress_activity: _{md_escape(describe(stage, **info))}_")
+
+    return show
+
+
 def streaming_text(placeholder, text: str, mid: str) -> None:
     """The answer so far, with a cursor, while the model is still writing."""
     placeholder.markdown(answer_markdown(text, mid, 0) + " ▍")

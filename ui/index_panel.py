@@ -17,8 +17,9 @@ import streamlit as st
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.index.large_files import LARGE_FILE_BYTES, warning_text
 from rag.index.stores import store_summary
-from rag.ui.backends import settings_with
+from rag.ui.backends import embedder_choices, settings_with
 from rag.ui.build_jobs import IndexJobs
 from rag.ui.markdown_text import format_date, md_escape
 from rag.ui.resources import cached_embedder
@@ -49,8 +50,8 @@ def rebuild_section(base: Settings, settings: Settings, jobs: IndexJobs, admin: 
     """The operator's rebuild options and button, and the build's progress or result."""
     from rag.embed.registry import EMBEDDERS, embedding_for_backend
 
-    names = list(EMBEDDERS)
     current = settings.embedding.backend
+    names = embedder_choices(list(EMBEDDERS), current)
     with st.expander("Rebuild options"):
         choice = st.selectbox("Embedder", names, index=names.index(current) if current in names else 0,
                               key="embedder_choice", help="The model that turns passages into vectors. "
@@ -111,6 +112,9 @@ def job_panel(jobs: IndexJobs, admin: bool = True) -> None:
             + (f" {r['kept']} article{'s' if r['kept'] != 1 else ''} from other folders kept."
                if r.get("kept") else ""),
             icon=":material/check_circle:")
+        for item in r.get("large_files", []):
+            st.caption(md_escape(f"Large file {Path(item['path']).name}: {item['bytes'] / 1e6:.1f} MB, "
+                                 f"{item['passages']:,} passages"))
         skipped = r.get("skipped", [])
         if skipped and admin:
             with st.expander(f"{len(skipped)} file(s) or item(s) skipped", icon=":material/warning:"):
@@ -139,6 +143,9 @@ def upload_section(settings: Settings, jobs: IndexJobs, admin: bool) -> None:
     folder = uploads_folder(settings)
     st.caption(md_escape(f"Text, Markdown, HTML, JSON or JSONL articles; saved to {folder} and added to the "
                          "index (nothing is removed)."))
+    for f in files or []:
+        if f.size > LARGE_FILE_BYTES:  # still accepted up to the upload limit, but slow to index
+            st.warning(md_escape(warning_text(Path(f.name), f.size)), icon=":material/hourglass_top:")
     running = bool(jobs.current and jobs.current.running)
     if st.button("Add and index", icon=":material/upload_file:", disabled=not files or running,
                  key="add_articles", use_container_width=True):

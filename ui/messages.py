@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.ui.backends import backend_label
-from rag.ui.markdown_text import answer_markdown, format_date, md_escape, normalize_space, safe_url
+from rag.ui.markdown_export import export_answer, export_text
+from rag.ui.markdown_text import format_date, normalize_space, safe_url
 
 _TITLE_TAIL = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
 
@@ -30,13 +31,36 @@ def example_questions(titles: Sequence[str], n: int = 3) -> list[str]:
         if len(clean) < 8:
             continue
         if len(clean) > 90:
-            clean = clean[:90].rsplit(" ", 1)[0] + "…"
+            clean = shorten_title(clean, 90)
         question = f"What do the articles say about “{clean}”?"
         if question not in out:
             out.append(question)
         if len(out) == n:
             break
     return out
+
+
+_OPENING_QUOTE = re.compile(r"(?:^|(?<=[\s(\[]))[‘'\"“]")
+_CLOSING = {"‘": "’", "'": "'", '"': '"', "“": "”"}
+
+
+def shorten_title(title: str, limit: int) -> str:
+    """``title`` cut at a word boundary to at most ``limit`` characters plus "…", and
+    before any quotation it opens but would not close (never "…: ‘Don’t…"); a title
+    that is mostly one quotation keeps it, closed after the "…"."""
+    cut = title[:limit].rsplit(" ", 1)[0]
+    closing = ""
+    while True:
+        for match in reversed(list(_OPENING_QUOTE.finditer(cut))):
+            if not re.search(re.escape(_CLOSING[match.group()]) + r"(?!\w)", cut[match.end():]):
+                if len(cut[:match.start()].strip()) < 20:
+                    closing = _CLOSING[match.group()] + closing
+                    continue
+                cut = cut[:match.start()]
+                break
+        else:
+            break
+    return cut.rstrip(" :;,–—-") + "…" + closing
 
 
 def history_for_answerer(messages: Sequence[dict]) -> list[dict]:
@@ -78,37 +102,37 @@ def error_record(message_id: str, text: str) -> dict:
 def conversation_markdown(messages: Sequence[dict], title: str = "Conversation") -> str:
     """The conversation as a Markdown document with each answer's sources.
 
-    Other viewers will render this file, so it is held to the page's rules:
-    questions, titles, quotes and errors are escaped text, answers go through
-    :func:`answer_markdown` (no raw HTML, images or non-http(s) links; the
-    ``[n]`` markers are plain text), and a source's URL is a link only when
-    :func:`safe_url` accepts it.
+    Other viewers will render this file and people read it raw, so it escapes only
+    what needs it (:mod:`rag.ui.markdown_export`): questions, titles, quotes and
+    errors are literal text, answers keep their formatting and ``[n]`` markers
+    but no raw HTML, images or non-http(s) links, and a source's URL is a link
+    only when :func:`safe_url` accepts it.
     """
-    lines = [f"# {md_escape(title, inline=True)}", ""]
+    lines = [f"# {export_text(title)}", ""]
     for message in messages:
         role = message.get("role")
         if role == "user":
-            lines += [f"## Q: {md_escape(str(message.get('content', '')).strip(), inline=True)}", ""]
+            lines += [f"## Q: {export_text(message.get('content', ''))}", ""]
             continue
         if message.get("error"):
-            lines += [f"> Error: {md_escape(str(message.get('content', '')), inline=True)}", ""]
+            lines += [f"> Error: {export_text(message.get('content', ''))}", ""]
             continue
-        lines += [answer_markdown(str(message.get("content", "")).strip(), "", 0), ""]
-        lines += [f"*Answered by {md_escape(backend_label(message), inline=True)}*", ""]
+        lines += [export_answer(str(message.get("content", ""))), ""]
+        lines += [f"*Answered by {export_text(backend_label(message))}*", ""]
         if message.get("citations"):
             lines += ["**Sources**", ""]
             for c in message["citations"]:
                 meta = " · ".join(x for x in (c.get("source"), format_date(c.get("published_at"))) if x)
-                head = f"{int(c['n'])}. {md_escape(c.get('title') or 'Untitled', inline=True)}"
+                head = f"{int(c['n'])}. {export_text(c.get('title') or 'Untitled')}"
                 if meta:
-                    head += f" ({md_escape(meta, inline=True)})"
+                    head += f" ({export_text(meta)})"
                 url = safe_url(c.get("url"))
                 if url:
                     head += f" <{url}>"
                 elif c.get("url"):
-                    head += f" ({md_escape(str(c['url']), inline=True)})"
+                    head += f" ({export_text(str(c['url']))})"
                 lines.append(head)
                 if c.get("quote"):
-                    lines.append(f"   > {md_escape(normalize_space(c['quote']), inline=True)}")
+                    lines.append(f"   > {export_text(normalize_space(c['quote']))}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -14,6 +14,7 @@ switch survives a restart.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -21,6 +22,7 @@ from rag.answer.conversations import ConversationError
 from rag.config import EmbeddingSettings, LLMSettings, Settings
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
 from rag.ui.build_jobs import IndexJobs
+from rag.ui.preload import BackgroundLoad, warm_chat_model
 from rag.ui.shared import shared
 
 ss = st.session_state
@@ -58,15 +60,24 @@ def cached_index(version: str, settings_json: str):
     return shared("index", f"{version}\n{settings_json}", make, max_entries=3)
 
 
-def cached_chat_model(llm_json: str):
-    """The chat model for these LLM settings (JSON), shared by every session."""
+def chat_model_load(llm_json: str, preload: bool) -> BackgroundLoad:
+    """The chat model for these LLM settings (JSON), shared by every session, loaded
+    in the background from the first call on when ``preload`` (ui.preload; rag.ui.preload)."""
     from rag.llm.registry import make_chat_model
 
-    def make():
-        with st.spinner("Loading the chat model…"):
-            return make_chat_model(LLMSettings.model_validate_json(llm_json))
+    def make() -> BackgroundLoad:
+        settings = LLMSettings.model_validate_json(llm_json)
+        return BackgroundLoad(lambda: warm_chat_model(make_chat_model(settings)), start=preload)
 
-    return shared("chat_model", llm_json, make, max_entries=4)
+    return shared("chat_model", f"{llm_json}\n{preload}", make, max_entries=4)
+
+
+def preload_chat_model(settings: Settings) -> BackgroundLoad | None:
+    """Start loading this session's chat model now (the page's first run), unless
+    ``ui.preload`` is off or the session has its own key; the load, or None."""
+    if settings.ui.preload and settings.llm.api_key is None:
+        return chat_model_load(settings.llm.model_dump_json(), True)
+    return None
 
 
 # What makes an embedder (taken from the manifest after a switch); the rest
@@ -96,12 +107,16 @@ def index_embedding(settings: Settings) -> EmbeddingSettings:
         return configured
 
 
-def session_chat_model(settings: Settings):
+def session_chat_model(settings: Settings, on_wait: Callable[[], None] | None = None):
     """The chat model for this session; a session API key (``settings.llm.api_key``)
-    makes a private one, kept in this session only."""
+    makes a private one, kept in this session only. ``on_wait`` is called first when
+    the model is not loaded yet (the page then says so)."""
     fingerprint = settings.llm.model_dump_json()  # without the key
     if settings.llm.api_key is None:
-        return cached_chat_model(fingerprint)
+        load = chat_model_load(fingerprint, settings.ui.preload)
+        if not load.ready and on_wait is not None:
+            on_wait()
+        return load.get()
     held = ss.get("_keyed_model")
     if held and held[0] == fingerprint:
         return held[1]

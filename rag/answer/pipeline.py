@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
@@ -307,13 +307,18 @@ class Answerer:
         assert final is not None
         return final
 
-    def stream(self, question: str, history: Sequence[dict] = (),
-               filters: SearchFilters | None = None) -> Iterator[str | Answer]:
-        """Yield text deltas as they are generated, then the final :class:`Answer`."""
+    def stream(self, question: str, history: Sequence[dict] = (), filters: SearchFilters | None = None,
+               on_stage: Callable[..., None] | None = None) -> Iterator[str | Answer]:
+        """Yield text deltas as they are generated, then the final :class:`Answer` (``on_stage``: rag.stages)."""
+        say = on_stage or (lambda stage, **info: None)
+        if self._chat is None or self._opened is None:
+            say("loading")  # first use only: the index and embedder, the chat model and its weights
+            self.chat_model.count_tokens(question)
+        model, _ = self.chat_model, self.opened
         t0 = time.perf_counter()
         ms = lambda: round((time.perf_counter() - t0) * 1000, 1)  # noqa: E731
+        say("searching")
         plan = self.plan(question, history, filters)
-        model = self.chat_model
         timings: dict[str, float | None] = {"retrieval_ms": ms()}
         base = dict(question=question, backend=model.backend, model=str(model.model),
                     standalone_question=plan.standalone, relevance=plan.evidence.relevance)
@@ -345,12 +350,14 @@ class Answerer:
         # Closed when this generator is (a reader that stops mid-answer), so a
         # local model's lock is released then, not at garbage collection.
         verdict = self._verdict_options(plan, model)
+        say("reading", sources=len(plan.sources))
         with closing(model.stream(messages, max_tokens=llm.max_answer_tokens, **verdict)) as deltas:
             for delta in deltas:
                 if not delta:
                     continue
                 if timings["first_token_ms"] is None:
                     timings["first_token_ms"] = ms()
+                    say("writing")
                 pieces.append(delta)
                 yield delta
         raw = "".join(pieces)

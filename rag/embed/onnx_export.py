@@ -12,12 +12,16 @@ The export runs once per model and runtime, offline, from the model folder:
 4. the result is checked against the PyTorch model on a few probe texts
    (cosine of the pooled vectors) before it is kept.
 
-It is written to ``<cache_dir>/onnx/<model>-<folder hash>/<runtime>.onnx``
-(atomically, under a file lock so two processes never export at once) with a
-``<runtime>.json`` record: sha256 and size of the file, the recipe version and
-the size and mtime of every file of the source folder. The file is hashed on
-every load and exported again when it is missing, damaged, or older than its
-source or the recipe.
+It is written to ``<cache_dir>/onnx/<model>-<key>/<runtime>.onnx`` (atomically,
+under a file lock so two processes never export at once) with a
+``<runtime>.json`` record: sha256 and size of the file, the recipe version, the
+size and mtime of every file of the source folder, and the sha256 of the
+folder's contents. The key comes from the folder's file names and sizes, not
+its path, so every virtual environment that installs the same model package
+shares one export in the per-user cache. The file is hashed on every load and
+exported again when it is missing, damaged, made by another recipe, or made
+from other source contents (a source whose mtimes changed, as in a new
+environment, is hashed once and, when its contents are the same, recorded).
 """
 
 from __future__ import annotations
@@ -55,11 +59,10 @@ def cached_export(spec: FolderSpec, runtime: str, cache: Path) -> Path:
     """The ONNX file of ``spec``'s model for ``runtime``, exported into ``cache`` if needed."""
     if runtime not in RUNTIMES:
         raise EmbedderError(f"no ONNX export for runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
-    key = hashlib.sha256(str(spec.path.resolve()).encode("utf-8")).hexdigest()[:12]
-    folder = cache / "onnx" / f"{spec.name}-{key}"
-    target, record = folder / f"{runtime}.onnx", folder / f"{runtime}.json"
     source = source_stamp(spec.path)
-    if is_current(target, record, source):
+    folder = cache / "onnx" / f"{spec.name}-{folder_key(source)}"
+    target, record = folder / f"{runtime}.onnx", folder / f"{runtime}.json"
+    if is_current(target, record, source) or same_contents(target, record, source, spec.path):
         return target
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -74,6 +77,40 @@ def cached_export(spec: FolderSpec, runtime: str, cache: Path) -> Path:
                 shutil.rmtree(stale, ignore_errors=True)
             export(spec, runtime, target, record, source)
     return target
+
+
+def folder_key(source: dict[str, list[int]]) -> str:
+    """A short key from the model folder's file names and sizes (not its path or mtimes)."""
+    shape = json.dumps(sorted((name, size) for name, (size, _mtime) in source.items()))
+    return hashlib.sha256(shape.encode("utf-8")).hexdigest()[:12]
+
+
+def contents_sha256(folder: Path, source: dict[str, list[int]]) -> str:
+    """sha256 over the model folder's files (names and contents, in name order)."""
+    digest = hashlib.sha256()
+    for name in sorted(source):
+        digest.update(name.encode("utf-8") + b"\0")
+        with open(folder / name, "rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def same_contents(target: Path, record: Path, source: dict, folder: Path) -> bool:
+    """True when the export was made from a folder with these very contents at another
+    place or time (another virtual environment): the record then notes this stamp."""
+    try:
+        meta = json.loads(record.read_text(encoding="utf-8"))
+        if meta.get("recipe") != RECIPE or not meta.get("source_sha256"):
+            return False
+        if meta["source_sha256"] != contents_sha256(folder, source):
+            return False
+        if meta.get("size") != target.stat().st_size or meta.get("sha256") != sha256_file(target):
+            return False
+    except (OSError, ValueError, AttributeError, TypeError):
+        return False
+    _write_record(record, {**meta, "source": source, "model": str(folder)})
+    return True
 
 
 def source_stamp(folder: Path) -> dict[str, list[int]]:
@@ -124,6 +161,9 @@ def _export(spec: FolderSpec, runtime: str, target: Path, record: Path, source: 
     except ImportError as exc:
         raise EmbedderError(f"exporting to ONNX needs torch and transformers ({exc}); "
                             "reinstall article-rag, or set RAG_EMBEDDING__RUNTIME=torch") from None
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights: 100%" twice adds nothing to the export line
     tokenizer = AutoTokenizer.from_pretrained(str(spec.path))
     # Eager attention traces into the pattern the optimiser fuses; the check
     # compares with the model as sentence-transformers loads it.
@@ -143,8 +183,14 @@ def _export(spec: FolderSpec, runtime: str, target: Path, record: Path, source: 
         _fsync(result)
         os.replace(result, target)
     meta = {"recipe": RECIPE, "runtime": runtime, "model": str(spec.path), "sha256": digest,
-            "size": target.stat().st_size, "source": source}
-    pending = record.with_name(f".{record.name}.tmp")
+            "size": target.stat().st_size, "source": source,
+            "source_sha256": contents_sha256(spec.path, source)}
+    _write_record(record, meta)
+
+
+def _write_record(record: Path, meta: dict) -> None:
+    """Replace ``record`` atomically (a reader sees the old one or the new one)."""
+    pending = record.with_name(f".{record.name}.{os.getpid()}.tmp")
     pending.write_text(json.dumps(meta, indent=1), encoding="utf-8")
     _fsync(pending)
     os.replace(pending, record)

@@ -49,7 +49,7 @@ class OnnxEmbedder(TokenizerCounts, Embedder):
             raise EmbedderError(f"could not load the tokenizer of the model at {path}: {exc}. Give a "
                                 "sentence-transformers model folder in RAG_EMBEDDING__MODEL") from exc
         self.window = self.spec.max_seq_length or int(self.tokenizer.model_max_length)
-        self.session = open_session(cached_export(self.spec, self.runtime, cache_dir()))
+        self.session = open_session(cached_export(self.spec, self.runtime, cache_dir(settings)))
         self.model_id = f"sentence-transformers/{self.spec.name}+{self.runtime}"
         self.max_tokens = self.window - self.special_tokens()
         self.dim = int(self._forward(["dimension probe"]).shape[1])

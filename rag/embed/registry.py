@@ -48,5 +48,5 @@ def embedding_for_backend(configured: EmbeddingSettings, backend: str) -> Embedd
         return configured
     if backend == "openai":
         return EmbeddingSettings(backend=backend, base_url=configured.base_url,
-                                 api_key_env=configured.api_key_env)
-    return EmbeddingSettings(backend=backend)
+                                 api_key_env=configured.api_key_env, cache_dir=configured.cache_dir)
+    return EmbeddingSettings(backend=backend, cache_dir=configured.cache_dir)

@@ -28,6 +28,7 @@ from rag.ingest.records import (
     lookup,
     type_name,
 )
+from rag.ingest.text_header import split_header
 from rag.types import Article
 
 
@@ -197,14 +198,18 @@ def _read_text(path: Path, max_bytes: int) -> str:
 
 
 def _parse_text(text: str) -> dict:
-    """Plain text: the first non-empty line is the title, the rest the body."""
+    """Plain text: an optional ``Source:``/``Date:`` header block (rag.ingest.text_header),
+    then the first non-empty line is the title, the rest the body."""
+    header, text = split_header(text)
     lines = text.split("\n")
+    if not any(line.strip() for line in lines):
+        raise Skip("nothing after the header block; the title line and the article text go below it")
     start = next(i for i, line in enumerate(lines) if line.strip())
     body = "\n".join(lines[start + 1:])
     if not body.strip():
         raise Skip("no body text after the title line; the first line is the title "
                    "and the article text goes below it")
-    return {"title": lines[start].strip(), "body": body}
+    return {"title": lines[start].strip(), **header, "body": body}
 
 
 _H1 = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)

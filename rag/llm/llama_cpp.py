@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.config import LLMSettings
+from rag.config import LLMSettings, cache_dir
 from rag.errors import BackendError, ConfigError
 from rag.llm.base import ChatModel
 from rag.llm.packaged_gguf import (
@@ -42,6 +42,7 @@ class LlamaCppChatModel(ChatModel):
 
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
+        self._cache = cache_dir(settings)  # the caller's settings, not a fresh rag.toml
         if settings.model:
             path = Path(settings.model).expanduser()
             if not path.is_file():
@@ -52,9 +53,9 @@ class LlamaCppChatModel(ChatModel):
             self._path: Path | None = path
         else:
             self._path = None
-            if not is_verified(default_model_path(), DEFAULT_GGUF_SHA256):
+            if not is_verified(default_model_path(self._cache), DEFAULT_GGUF_SHA256):
                 default_part_paths()  # fail now, with a clear message, if not installed
-        self.model = str(self._path or default_model_path())
+        self.model = str(self._path or default_model_path(self._cache))
         self._llm: Any = None
         self._lock = threading.Lock()  # loading
         self._turn = threading.Condition()  # who generates (module docstring)
@@ -75,7 +76,7 @@ class LlamaCppChatModel(ChatModel):
                         "'article-rag[local]'`, or choose another RAG_LLM__BACKEND "
                         "(openai, extractive)."
                     ) from None
-                path = self._path or ensure_default_model()
+                path = self._path or ensure_default_model(cache=self._cache)
                 try:
                     threads = self.settings.threads or os.cpu_count() or 1
                     self._llm = Llama(

@@ -34,8 +34,9 @@ _INSTALL_HINT = (
 )
 
 
-def default_model_path() -> Path:
-    return cache_dir() / DEFAULT_GGUF_NAME
+def default_model_path(cache: Path | None = None) -> Path:
+    """Where the default GGUF is assembled: in ``cache``, else the configured cache folder."""
+    return (cache or cache_dir()) / DEFAULT_GGUF_NAME
 
 
 def default_part_paths() -> list[Path]:
@@ -154,9 +155,10 @@ def assemble_gguf(
             tmp.unlink()
 
 
-def ensure_default_model(progress: bool = True) -> Path:
-    """The packaged default GGUF, assembled into the cache on first use."""
-    target = default_model_path()
+def ensure_default_model(progress: bool = True, cache: Path | None = None) -> Path:
+    """The packaged default GGUF, assembled into the cache (``cache``, else the configured
+    one) on first use."""
+    target = default_model_path(cache)
     if is_verified(target, DEFAULT_GGUF_SHA256):
         return target
     return assemble_gguf(default_part_paths(), target, DEFAULT_GGUF_SHA256, progress=progress)
