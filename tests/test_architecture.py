@@ -19,6 +19,7 @@ ALLOWED = {
     "answer": {"search", "llm", "index", "ingest", "embed"},
     "eval": {"answer", "search", "index", "ingest", "embed", "llm"},
     "ui": {"answer", "search", "index", "ingest", "embed", "llm", "eval"},
+    "serve": {"answer", "search", "index", "ingest", "embed", "llm", "eval"},
 }
 
 
