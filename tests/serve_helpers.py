@@ -34,3 +34,44 @@ def running(app, port: int | None = None):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+class SlowExtractiveModel:
+    """The extractive backend writing one word every ``delay`` seconds: a model slow enough
+    to disconnect from mid-answer. ``streaming`` counts its open streams; ``freed_at`` is
+    when the last one closed (time.monotonic())."""
+
+    backend = "extractive-slow"
+    can_rewrite = False
+    calibrates_yes_no = False
+
+    def __init__(self, delay: float = 0.05):
+        from rag.llm.extractive import ExtractiveChatModel
+
+        self._inner = ExtractiveChatModel()
+        self.model = "extractive-slow"
+        self.delay = delay
+        self.streaming = 0
+        self.freed_at: float | None = None
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        return self._inner.count_tokens(text)
+
+    def stream(self, messages, **options):
+        import re
+
+        with self._lock:
+            self.streaming += 1
+        try:
+            for piece in self._inner.stream(messages, **options):
+                for word in re.findall(r"\S+\s*|\s+", piece):
+                    time.sleep(self.delay)
+                    yield word
+        finally:
+            with self._lock:
+                self.streaming -= 1
+                self.freed_at = time.monotonic()
+
+    def complete(self, messages, **options) -> str:
+        return "".join(self.stream(messages, **options))
