@@ -33,7 +33,7 @@ INSTRUCTIONS = ("Answers questions over an indexed collection of news articles w
 
 def build_server(settings: Settings, service: Service) -> MCPServer:
     """The MCP server with its three tools over ``service``."""
-    server = MCPServer("article-rag", instructions=INSTRUCTIONS)
+    server = MCPServer("article-rag", instructions=INSTRUCTIONS, log_level="WARNING")
     max_chars = settings.serve.max_question_chars
 
     def check_length(name: str, text: str) -> str:
