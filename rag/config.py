@@ -188,7 +188,7 @@ class ServeSettings(BaseModel):
     api_keys_env: str | None = None
     admin_keys_env: str | None = None
     # Answers waiting for the model beyond those running; more get 503 with Retry-After.
-    max_queue: int = Field(16, ge=0)
+    max_queue: int = Field(32, ge=0)
     # Answers at once with a backend that serves in parallel (openai, extractive);
     # the in-process llama.cpp model always answers one at a time.
     max_concurrency: int = Field(4, ge=1)

@@ -5,7 +5,10 @@ model writes (the answer, a follow-up rewrite, an evidence check) passes through
 once the request's ``cancel`` event is set the next piece raises :class:`Cancelled`
 instead. The pipeline's stream is then closed, which closes the model's stream, and the
 in-process llama.cpp model gives its turn up in its ``finally``
-(:mod:`rag.llm.llama_cpp`): the model is free one token after the client left.
+(:mod:`rag.llm.llama_cpp`): the model is free one token after the client left. A model
+that can stop inside its own computation (``stops_when_asked``: the llama.cpp model,
+through llama.cpp's abort callback) is also handed ``should_stop``, so reading a long
+prompt stops too.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ class CancellableModel:
 
     def stream(self, messages: list[dict], **options: Any) -> Iterator[str]:
         self.check()
+        if getattr(self._model, "stops_when_asked", False):  # stops inside its computation too
+            options["should_stop"] = self._cancel.is_set
         with closing(self._model.stream(messages, **options)) as pieces:
             for piece in pieces:
                 self.check()
