@@ -65,18 +65,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def answer_in_process(index: Path, questions: list[str]) -> tuple[dict[str, str], float]:
+def answer_in_process(index: Path, questions: list[str]) -> tuple[dict[str, str], float, list[float]]:
+    """The answers, answers/s and per-answer milliseconds of the questions answered one after
+    the other in this process, after a warm-up pass over the first ten."""
     settings = load_settings(index_dir=index, llm={"backend": "extractive"})
     service = Service(settings)
-    service.search(questions[0], 1, None)  # warm: opening and the embedder's first call
-    answers = {}
+    for q in questions[:10]:  # warm: opening, the embedder's and BM25's first calls
+        list(service.answer_items(q, [], None, threading.Event()))
+    answers, latencies = {}, []
     started = time.perf_counter()
     for q in questions:
+        t0 = time.perf_counter()
         final = list(service.answer_items(q, [], None, threading.Event()))[-1]
+        latencies.append((time.perf_counter() - t0) * 1000)
         answers[q] = final.text
     seconds = time.perf_counter() - started
     service.close()
-    return answers, len(questions) / seconds
+    return answers, len(questions) / seconds, latencies
 
 
 def start_server(index: Path) -> tuple[subprocess.Popen, str]:
@@ -124,13 +129,17 @@ def load_rows(base: str, questions: list[str], expected: dict[str, str], rps_in_
     return rows
 
 
-def print_load(rows: list[dict], rps_in_process: float) -> None:
-    print(f"\nextractive backend; in-process baseline {rps_in_process:.1f} answers/s (one after the other)")
+def print_load(rows: list[dict], before: tuple[float, list[float]], after: tuple[float, list[float]]) -> None:
+    for name, (rps, ms) in (("before", before), ("after", after)):
+        print(f"in-process baseline {name} the HTTP runs: {rps:.1f} answers/s one after the other, "
+              f"p50 {percentile(ms, 0.5):.0f} ms, p95 {percentile(ms, 0.95):.0f} ms")
     print(f"{'clients':>7} {'requests':>8} {'answered':>8} {'errors':>6} {'same':>5} {'p50 ms':>7} "
           f"{'p95 ms':>7} {'req/s':>6} {'vs in-process':>13}")
     for r in rows:
         print(f"{r['concurrency']:>7} {r['requests']:>8} {r['answered']:>8} {r['errors']:>6} {r['same']:>5} "
               f"{r['p50_ms']:>7.0f} {r['p95_ms']:>7.0f} {r['rps']:>6.1f} {r['ratio']:>12.2f}x")
+    print("(vs in-process: req/s over the mean of the two baselines' answers/s; same: answer text identical "
+          "to the in-process one)")
 
 
 def model_run(index: Path, questions: list[str], concurrency: int, queue: int) -> None:
@@ -216,14 +225,20 @@ def main() -> None:
     print(f"index {index}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not args.model_only:
         chosen = questions[: args.requests]
-        expected, rps = answer_in_process(index, chosen)
+        expected, rps_before, ms_before = answer_in_process(index, chosen)
         proc, base = start_server(index)
         try:
-            rows = load_rows(base, chosen, expected, rps)
+            rows = load_rows(base, chosen, expected, rps_before)
         finally:
             proc.terminate()
             proc.wait(10)
-        print_load(rows, rps)
+        again, rps_after, ms_after = answer_in_process(index, chosen)
+        baseline = (rps_before + rps_after) / 2
+        for row in rows:
+            row["ratio"] = row["rps"] / baseline
+        print(f"\nextractive backend, {len(chosen)} questions; in-process answers identical both times: "
+              f"{again == expected}")
+        print_load(rows, (rps_before, ms_before), (rps_after, ms_after))
         print(json.dumps(rows))
     if args.model or args.model_only:
         model_run(index, questions[1000: 1000 + args.model_requests], args.model_concurrency, args.model_queue)

@@ -17,11 +17,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(app, port: int | None = None):
+def running(app, port: int | None = None, lifespan: str = "off"):
     """``app`` served by uvicorn in a thread; yields the base URL (``http://127.0.0.1:PORT``)."""
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan=lifespan))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

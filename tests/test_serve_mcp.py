@@ -62,3 +62,31 @@ def test_tools_have_schemas_and_structured_results_that_validate(settings):
     assert failures["bad_k"].is_error
     refused = failures["refused"].structured_content
     assert refused["refused"] is True and refused["refusal_reason"] == "unknown_outlet"
+
+
+def test_streamable_http_needs_the_key_when_keys_are_set(settings):
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    from rag.config import load_settings
+    from rag.serve.access import Keys
+    from rag.serve.mcp_server import http_app
+    from rag.serve.service import Service
+    from tests.serve_helpers import running
+
+    build_index(settings)
+    s = load_settings(index_dir=settings.index_dir, embedding={"backend": "hashing"}, llm={"backend": "extractive"})
+    app = http_app(s, Service(s), Keys(visitor=frozenset({"agent-key"})), "127.0.0.1")
+
+    async def call(base: str, key: str | None):
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+            async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+                return await client.call_tool("search_articles", {"query": "harbour bridge", "k": 1})
+
+    with running(app, lifespan="on") as base:
+        result = asyncio.run(call(base, "agent-key"))
+        assert result.structured_content["results"][0]["title"] == "Harbour bridge reopens"
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            r = httpx2.post(f"{base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers=headers)
+            assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"

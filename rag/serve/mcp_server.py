@@ -114,11 +114,15 @@ def run_stdio(settings: Settings, service: Service) -> None:
     build_server(settings, service).run("stdio")
 
 
-def run_http(settings: Settings, service: Service, keys, host: str, port: int) -> None:
-    """Serve over streamable HTTP at ``/mcp``, behind the same key check as ``rag serve``."""
-    import uvicorn
-
+def http_app(settings: Settings, service: Service, keys, host: str):
+    """The streamable HTTP app (``/mcp``) behind the same key check as ``rag serve``."""
     from rag.serve.guard import Guard
 
-    app = build_server(settings, service).streamable_http_app(host=host)
-    uvicorn.run(Guard(app, keys), host=host, port=port, log_level="warning")
+    return Guard(build_server(settings, service).streamable_http_app(host=host), keys)
+
+
+def run_http(settings: Settings, service: Service, keys, host: str, port: int) -> None:
+    """Serve over streamable HTTP at ``http://HOST:PORT/mcp``."""
+    import uvicorn
+
+    uvicorn.run(http_app(settings, service, keys, host), host=host, port=port, log_level="warning")
