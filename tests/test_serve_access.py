@@ -85,3 +85,34 @@ def test_keys_are_never_shown():
     assert "secret" not in repr(keys)
     assert (keys.role("admin-secret"), keys.role("visitor-secret"), keys.role("other"), keys.role(None)) == (
         "admin", "visitor", None, None)
+
+
+def test_rag_serve_runs_as_a_command(settings):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.serve_helpers import free_port
+
+    build_index(settings)
+    port = free_port()
+    env = {**os.environ, "RAG_INDEX_DIR": str(settings.index_dir), "RAG_EMBEDDING__BACKEND": "hashing",
+           "RAG_LLM__BACKEND": "extractive", "PYTHONPATH": os.path.dirname(os.path.dirname(__file__))}
+    proc = subprocess.Popen([sys.executable, "-c", "from rag.cli import app; app()", "serve", "--port", str(port)],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        c = openai.OpenAI(base_url=f"{base}/v1", api_key="x", max_retries=0)
+        assert c.chat.completions.create(**CHAT).choices[0].message.model_extra["citations"]
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert "no keys: loopback only" in err

@@ -188,6 +188,9 @@ def test_a_failing_backend_is_a_502_and_a_crash_a_500_without_traceback(built):
             with pytest.raises(openai.APIStatusError) as err:
                 ask(client(base))
             assert err.value.status_code == 502 and "500" in err.value.message
+            with pytest.raises(openai.APIError) as err:  # mid-stream: an error event, then [DONE]
+                list(ask(client(base), stream=True))
+            assert "500" in err.value.message
 
     class Broken(SlowExtractiveModel):
         def stream(self, messages, **options):
