@@ -137,7 +137,8 @@ def create_app(settings: Settings, service: Service | None = None, keys: Keys | 
         cid, created = chat.new_id()
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
-            return StreamingResponse(_stream(items, cid, created, include_usage), media_type="text/event-stream",
+            return StreamingResponse(_stream(items, cancel, cid, created, include_usage),
+                                     media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         answer = await _final_unless_gone(items, request)
         return chat.completion(answer, cid, created)
@@ -191,13 +192,14 @@ def _result(task: asyncio.Future):
         raise ApiError(499, "The client went away.", "client_closed") from None
 
 
-async def _stream(items, cid: str, created: int, include_usage: bool):
+async def _stream(items, cancel: threading.Event, cid: str, created: int, include_usage: bool):
     """The SSE events of one answer: the role at once, then the checked text, the last
     chunk with citations and refusal, and ``[DONE]``. An error after the first event is sent
-    as an ``error`` event, as OpenAI does."""
-    yield _sse(chat.chunk(cid, created, {"role": "assistant", "content": ""}))
+    as an ``error`` event, as OpenAI does. However it ends (a client gone before the first
+    event included), the answer is told to stop."""
     last_sent = time.monotonic()
     try:
+        yield _sse(chat.chunk(cid, created, {"role": "assistant", "content": ""}))
         async for item in items:
             if isinstance(item, Answer):
                 for piece in chat.final_chunks(item, cid, created, include_usage):
@@ -213,4 +215,6 @@ async def _stream(items, cid: str, created: int, include_usage: bool):
     except Exception as exc:  # noqa: BLE001 - never a traceback to the client
         err = internal_error(exc)
         yield _sse(error_body(err.status, err.message, err.code))
+    finally:
+        cancel.set()
     yield "data: [DONE]\n\n"

@@ -28,17 +28,21 @@ def _post(loop: asyncio.AbstractEventLoop, fn: Callable, *args: Any) -> None:
         pass
 
 
-async def run_in_thread(make_items: Callable[[], Iterator[Any]], gate: Gate, cancel: threading.Event,
-                        on_end: Callable[[], None] | None = None) -> AsyncIterator[Any]:
-    """The items of ``make_items()``, computed in a worker thread that holds one of
-    ``gate``'s slots (already acquired by the caller) and gives it back when it ends.
+def run_in_thread(make_items: Callable[[], Iterator[Any]], gate: Gate, cancel: threading.Event,
+                  on_end: Callable[[], None] | None = None) -> AsyncIterator[Any]:
+    """The items of ``make_items()``, computed in a worker thread, started now, that holds
+    one of ``gate``'s slots (already acquired by the caller) and gives it back when it ends,
+    whether or not anyone reads the items.
 
-    ``on_end`` runs in the worker after the iterator is closed (tests use it to see when
-    the model was freed).
+    ``on_end`` runs in the worker after the iterator is closed.
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
     started = time.perf_counter()
+
+    def release() -> None:
+        gate.observe(time.perf_counter() - started)
+        gate.release()
 
     def work() -> None:
         try:
@@ -52,14 +56,8 @@ async def run_in_thread(make_items: Callable[[], Iterator[Any]], gate: Gate, can
         finally:
             if on_end:
                 on_end()
-            gate_release(time.perf_counter() - started)
+            _post(loop, release)
             _post(loop, queue.put_nowait, _END)
-
-    def gate_release(seconds: float) -> None:
-        def release() -> None:
-            gate.observe(seconds)
-            gate.release()
-        _post(loop, release)
 
     worker = threading.Thread(target=work, name="rag-answer", daemon=True)
     try:
@@ -67,6 +65,10 @@ async def run_in_thread(make_items: Callable[[], Iterator[Any]], gate: Gate, can
     except BaseException:
         gate.release()
         raise
+    return _read(queue, cancel)
+
+
+async def _read(queue: asyncio.Queue, cancel: threading.Event) -> AsyncIterator[Any]:
     try:
         while True:
             item = await queue.get()
