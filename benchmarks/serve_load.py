@@ -10,9 +10,10 @@
 2. ``--model``: the packaged llama.cpp model served in this process (uvicorn in a thread),
    ``--model-requests`` questions from ``--model-concurrency`` clients with
    ``serve.max_queue`` = ``--model-queue``; every fourth client request streams and hangs
-   up after the first event. Each request must end answered, told 503 with Retry-After, or
-   hung up by us (none lost); for each hang-up, the seconds until its answer's worker ended
-   (the model freed) are printed.
+   up after the first event and one second. Each request must end answered, told 503 with
+   Retry-After (the client then waits that long before its next question), or hung up by us
+   (none lost); for each hang-up, the seconds until its answer's worker ended (the model
+   freed) are printed.
 
 The index: ``--index``, else the MultiHop-RAG eval index when /work/eval-index/READY
 exists, else a temporary index of data/articles.
@@ -183,6 +184,8 @@ def model_run(index: Path, questions: list[str], concurrency: int, queue: int) -
                 ok = isinstance(r.json()["choices"][0]["message"].get("citations"), list)
                 return q, "answered" if ok else "200 without citations", time.perf_counter() - t0
             ok = r.status_code == 503 and r.headers.get("retry-after", "").isdigit()
+            if ok:  # a polite client waits as told before its next question
+                time.sleep(min(int(r.headers["retry-after"]), 60))
             return q, "503 + Retry-After" if ok else f"HTTP {r.status_code}", time.perf_counter() - t0
         except httpx.HTTPError as exc:
             return q, f"lost ({type(exc).__name__})", time.perf_counter() - t0
@@ -241,7 +244,8 @@ def main() -> None:
         print_load(rows, (rps_before, ms_before), (rps_after, ms_after))
         print(json.dumps(rows))
     if args.model or args.model_only:
-        model_run(index, questions[1000: 1000 + args.model_requests], args.model_concurrency, args.model_queue)
+        start = args.requests if not args.model_only else 0
+        model_run(index, questions[start: start + args.model_requests], args.model_concurrency, args.model_queue)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
