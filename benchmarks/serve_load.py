@@ -157,8 +157,23 @@ def model_run(index: Path, questions: list[str], concurrency: int, queue: int) -
             finally:
                 ended[question] = time.monotonic()
 
+    from rag.llm.llama_cpp import LlamaCppChatModel
+
+    turns: list[list[float]] = []  # [taken, given up] of every turn on the model
+
+    class TimedLlama(LlamaCppChatModel):
+        def _take_turn(self, ticket):
+            super()._take_turn(ticket)
+            turns.append([time.monotonic(), float("inf")])
+
+        def _end_turn(self, ticket):
+            held = self._owner is ticket
+            super()._end_turn(ticket)
+            if held:
+                turns[-1][1] = time.monotonic()
+
     settings = load_settings(index_dir=index, serve={"max_queue": queue})
-    service = TimedService(settings)
+    service = TimedService(settings, chat_model=TimedLlama(settings.llm))
     service.opened()
     service.chat_model.count_tokens("warm up")
     outcomes: list[tuple[str, str, float]] = []
@@ -170,7 +185,7 @@ def model_run(index: Path, questions: list[str], concurrency: int, queue: int) -
         try:
             if i % 4 == 3:
                 with httpx.stream("POST", f"{base}/v1/chat/completions", json={**body, "stream": True},
-                                  timeout=600) as r:
+                                  timeout=3600) as r:
                     if r.status_code != 200:
                         ok = r.status_code == 503 and r.headers.get("retry-after", "").isdigit()
                         return q, "503 + Retry-After" if ok else f"HTTP {r.status_code}", time.perf_counter() - t0
@@ -179,7 +194,7 @@ def model_run(index: Path, questions: list[str], concurrency: int, queue: int) -
                     time.sleep(1.0)  # retrieval done, the model is reading the prompt or writing
                     hung_up[q] = time.monotonic()
                 return q, "hung up by the client", time.perf_counter() - t0
-            r = httpx.post(f"{base}/v1/chat/completions", json=body, timeout=600)
+            r = httpx.post(f"{base}/v1/chat/completions", json=body, timeout=3600)
             if r.status_code == 200:
                 ok = isinstance(r.json()["choices"][0]["message"].get("citations"), list)
                 return q, "answered" if ok else "200 without citations", time.perf_counter() - t0
@@ -208,7 +223,15 @@ def model_run(index: Path, questions: list[str], concurrency: int, queue: int) -
         print(f"  answered in p50 {statistics.median(answered):.1f} s, max {max(answered):.1f} s")
     for q, at in hung_up.items():
         freed = ended.get(q)
-        print(f"  hang-up: model freed {freed - at:+.2f} s after" if freed else "  hang-up: worker never ended")
+        if freed is None:
+            print("  hang-up: its answer never ended")
+            continue
+        # The request held the only slot from its first event to `freed`: any model turn in
+        # that span was its own.
+        own = [end for start, end in turns if start <= freed and end >= at]
+        model = (f"the model given up {max(own) - at:+.2f} s after" if own
+                 else "the model not taken after it")
+        print(f"  hang-up: slot freed {freed - at:+.2f} s after (retrieval is not interrupted), {model}")
     print(f"  slots still held at the end: {service.answer_gate.running}")
     service.close()
 
