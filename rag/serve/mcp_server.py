@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
-from typing_extensions import Annotated
 
 from rag.answer.pipeline import Answer
 from rag.config import Settings
