@@ -93,27 +93,13 @@ def index_build(
 @index_app.command("info")
 def index_info(index: Optional[Path] = IndexOpt, as_json: bool = JsonOpt) -> None:
     """Counts, embedder, build time and size of the index."""
-    from rag.index.stores import make_store, store_summary
+    from rag.index.summary import index_summary
 
     settings = settings_for(index)
     try:
-        info = make_store(settings).info()
+        summary = index_summary(settings)
     except RagError as exc:
         fail(str(exc))
-    folder = Path(settings.index_dir).resolve()  # "in the index folder /home/me/index", not "... index"
-    summary = {
-        "index": str(folder),
-        "store": store_summary(info, folder),
-        "articles": info["counts"]["articles"],
-        "passages": info["counts"]["passages"],
-        "embedder": info["embedder"]["id"],
-        "dim": info["embedder"]["dim"],
-        "chunking": info["chunking"],
-        "built_at": info["built_at"],
-        "size_bytes": info["size_bytes"],
-        "version": info["version"],
-        "roots": info.get("roots") or [],  # the paths articles were indexed from
-    }
     if as_json:
         emit_json(summary)
         return
@@ -143,20 +129,15 @@ def search(
 ) -> None:
     """Passages that match QUERY, best first."""
     from rag.search.open_index import open_index
+    from rag.search.results import search_rows
     from rag.search.retrieval import SearchFilters
 
     settings = settings_for(index)
     filters = SearchFilters(sources=source or [], since=parse_day(since, "--since"), until=parse_day(until, "--until"))
     try:
-        opened = open_index(settings)
-        passages = opened.retriever.search(query, k or settings.retrieval.k, filters)
+        rows = search_rows(open_index(settings), query, k or settings.retrieval.k, filters)
     except RagError as exc:
         fail(str(exc))
-    rows = [
-        {"rank": i, "score": round(p.score, 6), "passage_id": p.id, "article_id": p.article_id,
-         "title": p.title, "source": p.source, "published_at": p.published_at, "url": p.url, "text": p.text}
-        for i, p in enumerate(passages, start=1)
-    ]
     if as_json:
         emit_json(rows)
         return
@@ -407,8 +388,10 @@ def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
 
 
 from rag.cli_index import register_index_commands  # noqa: E402 - after index_app and its helpers
+from rag.cli_serve import register as _register_serve  # noqa: E402 - `rag serve`, `rag mcp`
 
 register_index_commands(index_app, settings_for, fail)
+_register_serve(app)
 
 
 if __name__ == "__main__":  # python -m rag.cli

@@ -195,6 +195,21 @@ class UISettings(BaseModel):
     preload: bool = True
 
 
+class ServeSettings(BaseModel):
+    """`rag serve` and `rag mcp` (docs/api.md)."""
+
+    # The *names* of the variables that hold the keys (comma-separated), never the keys.
+    # Without keys the servers listen on loopback only; admin keys may also rebuild.
+    api_keys_env: str | None = None
+    admin_keys_env: str | None = None
+    # Answers waiting for the model beyond those running; more get 503 with Retry-After.
+    max_queue: int = Field(32, ge=0)
+    # Answers at once with a backend that serves in parallel (openai, extractive);
+    # the in-process llama.cpp model always answers one at a time.
+    max_concurrency: int = Field(4, ge=1)
+    max_question_chars: int = Field(4000, ge=1)
+
+
 class Settings(BaseSettings):
     """All settings of article-rag."""
 
@@ -216,6 +231,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     # Where derived models are cached (the assembled GGUF, exported ONNX
     # models): one folder per user, shared by every virtual environment and
     # project folder; env RAG_CACHE_DIR. The embedding and llm sections get it

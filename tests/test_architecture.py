@@ -33,6 +33,7 @@ ALLOWED = {
     "eval": {"answer", "search", "index", "ingest", "embed", "llm", "timeline"},
     "testing": {"answer", "search", "index", "ingest", "embed", "llm"},
     "ui": {"answer", "search", "index", "ingest", "embed", "llm", "eval", "timeline"},
+    "serve": {"answer", "search", "index", "ingest", "embed", "llm", "eval", "timeline"},
 }
 
 

@@ -97,14 +97,18 @@ def load_queries(path: Path | str, limit: int | None = None, *, include_null: bo
 def evaluate_retriever(retriever, queries: Sequence[dict], vectors: Sequence | None = None, k: int = 10,
                        progress=None) -> dict:
     """Score ``retriever``'s top ``k`` on ``queries`` (with evidence); ``vectors`` are the
-    queries' embeddings when already computed.
+    queries' embeddings when already computed (else each is embedded alone, by the search).
 
     Returns ``{"overall": {...}, "by_type": {question_type: {...}}}`` with the
     keys hits@4, hits@10, mrr@10, map@10, evidence_recall@10 and n. The one
     evaluation loop: ``rag eval retrieval`` and the tuning scripts call it.
     """
     if vectors is None:
-        vectors = retriever.embedder.embed([q["query"] for q in queries])
+        # Each query embedded alone, as every search embeds it: the int8 embedder's vectors
+        # depend on the batch a text is in (97 of the first 200 dev rankings differed when the
+        # queries were embedded together), and the evaluation must score what users get
+        # (benchmarks/serve_parity.py: `rag eval retrieval` = POST /v1/search exactly).
+        vectors = [None] * len(queries)
     per_query = []
     for i, (query, vector) in enumerate(zip(queries, vectors)):
         passages = retriever.search(query["query"], k, query_vector=vector)

@@ -11,6 +11,11 @@ collection, also when it has waited unread for ``idle_stream_seconds`` while
 another answer is waiting: that stream then ends with a BackendError if it is
 ever read again. Pieces are computed one at a time under the owner check, so
 two answers never interleave on the model.
+
+A stream given ``should_stop`` (the HTTP and MCP servers pass one: "the client went
+away") also stops inside llama.cpp's own computation, prompt reading included, through
+llama.cpp's abort callback (:meth:`LlamaCppChatModel._watch_stop`): the stream then ends
+early with what it wrote so far.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class LlamaCppChatModel(ChatModel):
 
     backend = "llama-cpp"
     calibrates_yes_no = True
+    stops_when_asked = True  # stream() takes should_stop (module docstring)
 
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
@@ -64,6 +70,8 @@ class LlamaCppChatModel(ChatModel):
         self._owner_seen = 0.0  # time.monotonic() when it last handed out a piece
         self._opening: list[int] | None = None  # the prompt opening kept in the cache
         self._formatter: Any = None  # the GGUF's chat template (_opening_tokens)
+        self._should_stop: Any = None  # the owner stream's should_stop, read by llama.cpp's abort callback
+        self._abort_callback: Any = None  # kept referenced while llama.cpp holds it
 
     def _load(self) -> Any:
         with self._lock:
@@ -104,12 +112,17 @@ class LlamaCppChatModel(ChatModel):
             return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def stream(self, messages: list[dict], *, max_tokens: int | None = None,
-               yes_no_threshold: float | None = None) -> Iterator[str]:
+               yes_no_threshold: float | None = None, should_stop: Any = None) -> Iterator[str]:
         """Stream the reply; with ``yes_no_threshold``, a reply that opens with Yes or No opens
-        with the verdict its first-token odds give at that threshold (rag.answer.verdict)."""
+        with the verdict its first-token odds give at that threshold (rag.answer.verdict). With
+        ``should_stop`` (a callable), the reply ends as soon as it returns True, even while the
+        model is reading the prompt."""
         llm = self._load()
+        if should_stop is not None:
+            self._watch_stop(llm)
         ticket = object()
         self._take_turn(ticket)
+        self._should_stop = should_stop
         chunks: Any = None
         self.last_yes_no_margin = None
         extra: dict[str, Any] = {}
@@ -132,11 +145,29 @@ class LlamaCppChatModel(ChatModel):
                 ) from None
             raise BackendError(f"llama.cpp failed on {self.model}: {exc}") from None
         except RuntimeError as exc:
+            if should_stop is not None and should_stop():
+                return  # llama.cpp was aborted because the reader asked to stop
             raise BackendError(f"llama.cpp failed on {self.model}: {exc}") from None
         finally:
             if chunks is not None:
                 chunks.close()  # runs no llama.cpp code: safe even after a hand-over
             self._end_turn(ticket)
+
+    def _watch_stop(self, llm: Any) -> None:
+        """Install, once, llama.cpp's abort callback: it asks the owner stream's
+        ``should_stop`` between two steps of every computation. Installed only when a stream
+        asks for it, so the CLI and the UI run without the callback."""
+        with self._lock:
+            if self._abort_callback is not None:
+                return
+            import llama_cpp
+
+            def abort(_data: Any) -> bool:
+                check = self._should_stop
+                return bool(check is not None and check())
+
+            self._abort_callback = llama_cpp.ggml_abort_callback(abort)
+            llama_cpp.llama_set_abort_callback(llm.ctx, self._abort_callback, None)
 
     def _chunks(self, llm: Any, messages: list[dict], **options: Any) -> Iterator[dict]:
         """llama.cpp's streamed chunks, the cache first left holding only the prompt's opening
@@ -253,6 +284,7 @@ class LlamaCppChatModel(ChatModel):
         with self._turn:
             if self._owner is ticket:
                 self._owner = None
+                self._should_stop = None
                 self._turn.notify_all()
 
 
