@@ -12,8 +12,8 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
-from rag.cli_output import emit_json, json_text, last_item, live_stage, stderr_stage, terminal_progress  # noqa: I001
-from rag.cli_output import terminal_safe, warn_large_files, with_version_option
+from rag.cli_output import emit_json, json_text, last_item, live_stage, stderr_stage, terminal_safe  # noqa: I001
+from rag.cli_output import warn_large_files, with_progress, with_version_option
 
 # rich_markup_mode=None: click's plain help screens (typer's rich ones print "<bool>" beside every flag).
 app = typer.Typer(help="Cited answers over a collection of news articles.", no_args_is_help=True,
@@ -62,13 +62,9 @@ def index_build(
 
     settings = settings_for(index)
     warn_large_files(paths or [settings.articles_dir])
-    bar, update = terminal_progress(not as_json)
     try:
-        if bar:
-            with bar:
-                report = build_index(settings, paths, full=full, progress=update, exact=exact)
-        else:
-            report = build_index(settings, paths, full=full, exact=exact)
+        report = with_progress(not as_json, lambda progress: build_index(settings, paths, full=full,
+                                                                         progress=progress, exact=exact))
     except RagError as exc:
         fail(str(exc))
     large = large_file_report(settings, paths)
@@ -164,13 +160,9 @@ def eval_retrieval(
     settings = settings_for()
     folder = index or Path(settings.index_dir) / "eval" / corpus.stem
     settings = settings_for(folder)
-    bar, update = terminal_progress(not as_json)
     try:
-        if bar:
-            with bar:
-                result = evaluate_retrieval(settings, corpus, queries, limit=limit, progress=update)
-        else:
-            result = evaluate_retrieval(settings, corpus, queries, limit=limit)
+        result = with_progress(not as_json, lambda progress: evaluate_retrieval(settings, corpus, queries,
+                                                                                limit=limit, progress=progress))
     except RagError as exc:
         fail(str(exc))
     except (ValueError, KeyError) as exc:
@@ -338,15 +330,11 @@ def eval_answers(
     settings = settings_for()
     folder = index or Path(settings.index_dir) / "eval" / corpus.stem
     settings = settings_for(folder, llm=llm_flags(llm, model, base_url, api_key_env))
-    bar, update = terminal_progress(not as_json)
     if records is not None:
         records.write_text("")  # filled one question at a time
     try:
-        if bar:
-            with bar:
-                result = evaluate_answers(settings, corpus, queries, limit=limit, progress=update, records_path=records)
-        else:
-            result = evaluate_answers(settings, corpus, queries, limit=limit, records_path=records)
+        result = with_progress(not as_json, lambda progress: evaluate_answers(
+            settings, corpus, queries, limit=limit, progress=progress, records_path=records))
     except RagError as exc:
         fail(str(exc))
     except (ValueError, KeyError) as exc:

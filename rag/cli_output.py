@@ -66,6 +66,16 @@ def terminal_progress(enabled: bool):
     return bar, update
 
 
+def with_progress(enabled: bool, call):
+    """``call(progress)``: with a progress bar's update function on a terminal when
+    ``enabled``, else with None; returns what ``call`` returns."""
+    bar, update = terminal_progress(enabled)
+    if bar is None:
+        return call(None)
+    with bar:
+        return call(update)
+
+
 _KEEP = {"\n", "\t"}
 
 
