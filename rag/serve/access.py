@@ -14,7 +14,8 @@ import hmac
 import os
 from dataclasses import dataclass
 
-from rag.config import ServeSettings, is_loopback
+from rag.config import ServeSettings
+from rag.loopback import is_loopback
 from rag.errors import ConfigError
 
 KEYS_HOWTO = ("set RAG_SERVE__API_KEYS_ENV to the name of an environment variable and put one or more "
