@@ -18,11 +18,15 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def terminal_safe(text: object) -> str:
+def terminal_safe(text: object, one_line: bool = False) -> str:
     """``text`` with every control character shown as an escape (``\\x1b``, ``\\u202e``)
-    instead of reaching the terminal; line feeds and tabs stay. For everything
-    printed that came from an article, a file name, a model or a server."""
-    return _UNSAFE.sub(_escape, str(text))
+    instead of reaching the terminal; line feeds and tabs stay (``one_line``: they
+    become spaces first). For everything printed that came from an article, a file
+    name, a model or a server."""
+    text = "" if text is None else str(text)
+    if one_line:
+        text = " ".join(text.split())
+    return _UNSAFE.sub(_escape, text)
 
 
 def _escape(match: re.Match) -> str:
@@ -76,20 +80,6 @@ def with_progress(enabled: bool, call):
         return call(update)
 
 
-_KEEP = {"\n", "\t"}
-
-
-def terminal_safe(text: str | None, one_line: bool = False) -> str:
-    """``text`` from an article or a model with every control or format character
-    (escape sequences, bidi overrides) replaced by U+FFFD, so none reaches a terminal;
-    ``one_line`` turns line breaks and tabs into spaces first."""
-    import unicodedata
-
-    text = text or ""
-    if one_line:
-        text = " ".join(text.split())
-    return "".join(c if c in _KEEP or unicodedata.category(c) not in ("Cc", "Cf", "Cs") else "\ufffd"
-                   for c in text)
 def live_stage(live):
     """An ``on_stage`` callback (rag.stages) that shows each stage, dimmed, in a rich
     ``Live`` display until the answer's first words replace it."""

@@ -65,11 +65,11 @@ def test_an_embedder_switch_survives_clear_cache_and_a_restart(env, monkeypatch)
         build_index(load_settings())  # built with the configured openai embedder
         at = app()
         no_exceptions(at)
-        at.selectbox(key="embedder_choice").set_value("hashing").run()
+        at.selectbox(key="embedder_choice").set_value("sentence-transformers").run()  # the packaged model
         at.button(key="rebuild").click().run()
         at = wait_for_job(at, "Index rebuilt")
         no_exceptions(at)
-        assert "Embedder hashing/words-256" in texts(at)
+        assert "Embedder sentence-transformers/all-MiniLM-L6-v2" in texts(at)
         # What the clear_cache message's handler does, for every session:
         st.cache_resource.clear()
         st.cache_data.clear()
@@ -82,7 +82,7 @@ def test_an_embedder_switch_survives_clear_cache_and_a_restart(env, monkeypatch)
         at = ask(app(), QUESTION)
         no_exceptions(at)
         assert not last_reply(env, at).get("error"), last_reply(env, at)["content"]
-        assert "Embedder hashing/words-256" in texts(at)
+        assert "Embedder sentence-transformers/all-MiniLM-L6-v2" in texts(at)
 
 
 def test_an_upload_adds_and_removes_nothing(env):
