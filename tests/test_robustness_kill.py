@@ -82,7 +82,7 @@ DRIVER = textwrap.dedent('''
         settings = load_settings(index_dir=index_dir, embedding={"backend": "hashing"},
                                  chunking=cfg["chunking"])
         sys.setprofile(prof)
-        report = build_index(settings, [cfg["articles"]], progress=progress)
+        report = build_index(settings, [cfg["articles"]], progress=progress, exact=True)  # the new corpus replaces the old
         sys.setprofile(None)
         if record_to:
             with open(record_to, "w") as fh:
@@ -230,7 +230,7 @@ def test_killed_builds_leave_old_or_new_index_and_next_build_completes(scenario,
         settings = settings_for(folder / "index")
         version = _check_whole_version(settings, counts, old_ids, where)
         outcomes[version] += 1
-        report = build_index(settings, [scenario["new_dir"]])
+        report = build_index(settings, [scenario["new_dir"]], exact=True)
         expected = (3, 1, 1, 8) if version == "old" else (0, 0, 0, 12)
         got = (report.added, report.updated, report.removed, report.unchanged)
         assert got == expected, where

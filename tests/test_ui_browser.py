@@ -295,13 +295,15 @@ def test_timeline_view_shows_events_chart_and_an_events_sources(tmp_path):
         event = page.get_by_text("Harbour Gazette first; then Bay Wire +3 days")
         event.wait_for()
         wait_idle(page)
-        assert page.locator('[data-testid="stVegaLiteChart"], .vega-embed').count() >= 1  # coverage chart
+        page.locator('[data-testid="stVegaLiteChart"], .vega-embed').first.wait_for()  # the coverage chart (drawn late)
         event.click()
         cards = page.locator('[class*="st-key-card-tl0-"]')
         cards.first.wait_for()
         text = " ".join(cards.all_inner_texts())
         assert "Harbour Gazette" in text and "Bay Wire" in text
         assert cards.first.locator(".stMarkdownColoredBackground").count() >= 1  # the cited sentence
+
+
 def test_the_chat_says_what_it_is_doing_before_the_first_word(server_with_slow_model):
     """While the model reads the sources (here: a server that waits 6 s before its
     first word), the page says so, and the welcome is already gone."""
