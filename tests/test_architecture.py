@@ -16,9 +16,10 @@ ALLOWED = {
     "index": {"ingest", "embed"},
     "search": {"index", "embed", "ingest"},
     "llm": {"ingest", "index"},
-    "answer": {"search", "llm", "index", "ingest", "embed"},
-    "eval": {"answer", "search", "index", "ingest", "embed", "llm"},
-    "ui": {"answer", "search", "index", "ingest", "embed", "llm", "eval"},
+    "disagree": {"search", "index", "ingest", "embed"},
+    "answer": {"search", "llm", "index", "ingest", "embed", "disagree"},
+    "eval": {"answer", "search", "index", "ingest", "embed", "llm", "disagree"},
+    "ui": {"answer", "search", "index", "ingest", "embed", "llm", "eval", "disagree"},
 }
 
 
