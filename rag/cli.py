@@ -378,3 +378,8 @@ def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
 
     settings_for(index)  # a bad rag.toml or RAG_* value stops here, as in every other command
     raise typer.Exit(run_ui(ctx.args, index))
+
+
+from rag.cli_disagree import register as _register_disagreements  # noqa: E402
+
+_register_disagreements(app, eval_app, settings_for=settings_for, fail=fail, parse_day=parse_day)

@@ -212,10 +212,18 @@ def _rounding_step(q: Quantity) -> float:
 
 
 def same_figure(a: Quantity, b: Quantity) -> bool:
-    """True when ``a`` and ``b`` can be the same figure (their intervals overlap)."""
+    """True when ``a`` and ``b`` can be the same figure. With one hedge, or none, their
+    intervals must overlap ("more than 30" and "35" can); when both carry the same hedge
+    it is shared framing and the figures themselves are compared ("more than 50%" and
+    "more than 67%" differ)."""
+    if a.hedge and a.hedge == b.hedge:
+        a, b = Quantity(a.value, a.unit, a.counts, a.surface, a.start, a.end), \
+            Quantity(b.value, b.unit, b.counts, b.surface, b.start, b.end)
     lo_a, hi_a = interval(a)
     lo_b, hi_b = interval(b)
-    return lo_a <= hi_b and lo_b <= hi_a
+    if lo_a == hi_a or lo_b == hi_b:
+        return lo_a <= hi_b and lo_b <= hi_a
+    return lo_a < hi_b and lo_b < hi_a
 
 
 def display(q: Quantity) -> str:
