@@ -75,12 +75,13 @@ def _is_update(a: Any, b: Any) -> bool:
 
 
 def _slot_label(a: Fact, b: Fact) -> str:
-    """The words near ``a``'s value that ``b`` shares, in ``a``'s order (at most six)."""
+    """The words right around ``a``'s value that ``b`` shares, in ``a``'s order (four at
+    most, from four words before to three after): "warehouse killed people"."""
     shared = a.near & b.near
     start, end = a.span
-    words = [w for w in (a.sentence[:start].split()[-8:] + a.sentence[end:].split()[:8])
+    words = [w for w in (a.sentence[:start].split()[-4:] + a.sentence[end:].split()[:3])
              if content_terms(w) & shared]
-    label = " ".join(w.strip(",.;:“”\"'()") for w in words[:6])
+    label = " ".join(w.strip(",.;:“”\"'()") for w in words[-4:])
     return label or a.unit.split("|")[-1] or a.kind
 
 

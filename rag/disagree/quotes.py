@@ -20,7 +20,7 @@ _VERBS = (r"(?:said|says|told|tells|added|adds|stated|states|announced|announces
 _NAME = r"(?:[A-Z][a-zA-Z'’.-]+|[A-Z]\.)(?:\s+(?:de|van|von|bin|al|da|del|la|le)?\s*(?:[A-Z][a-zA-Z'’.-]+|[A-Z]\.)){0,3}"
 _BEFORE = re.compile(rf"(?P<name>{_NAME})(?:,\s[^,]{{2,60}},)?\s+{_VERBS}\b")
 _AFTER = re.compile(rf"\b{_VERBS}\s+(?P<name>{_NAME})(?=[\s,.;:!?”\"'’)]|$)")
-_ACCORDING = re.compile(rf"\baccording to\s+(?P<name>{_NAME})")
+_ACCORDING = re.compile(rf"\b(?i:according) to\s+(?P<name>{_NAME})")
 _NOT_SPEAKERS = frozenset("""i he she they we it you this that these those there the a an his her their its
     our my your who which officials official police authorities reports report sources source analysts
     experts spokesperson spokesman spokeswoman company government statement data researchers study

@@ -82,6 +82,10 @@ def values_differ(a: Fact, b: Fact) -> bool:
         return not same_figure(a.quantity, b.quantity)
     if a.kind == "date":
         precision = coarser(a.when.precision, b.when.precision)
+        if not (a.when.year_written and b.when.year_written) and precision != "year":
+            # A year inferred from the publication date is the likeliest one, not a fact:
+            # "November 17" and "November 17, 2019" may be one day seen from two years.
+            return a.when.key(precision)[5:] != b.when.key(precision)[5:]
         return a.when.key(precision) != b.when.key(precision)
     return not same_speaker(a.speaker.key, b.speaker.key)
 

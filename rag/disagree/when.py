@@ -46,6 +46,11 @@ class When:
     start: int
     end: int
 
+    @property
+    def year_written(self) -> bool:
+        """False when the year was inferred from the publication date ("Nov. 17")."""
+        return _names_year(self.surface)
+
     def key(self, precision: str) -> str:
         """The date at ``precision``: "2023-10-03", "2023-10" or "2023"."""
         return self.day.isoformat()[: {"year": 4, "month": 7, "day": 10}[precision]]
