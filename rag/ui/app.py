@@ -29,6 +29,7 @@ from rag.config import load_settings, ui_admin
 from rag.ui import components as ui
 from rag.ui.chat_view import chat
 from rag.ui.conversation import conversation_store, load_conversation
+from rag.ui.differences import differences_view, view_switch
 from rag.ui.markdown_text import md_escape
 from rag.ui.resources import index_jobs, open_current_index
 from rag.ui.session_settings import effective_settings, init_session
@@ -64,7 +65,10 @@ def main() -> None:
     opened, problem = open_current_index(settings)
     # The chat runs first so that the sidebar (drawn after it, wherever it
     # appears on the page) sees the conversation including a new answer.
-    chat(settings, opened, problem, store)
+    if view_switch() == "Differences":
+        differences_view(opened)
+    else:
+        chat(settings, opened, problem, store)
     sidebar(base, settings, opened, problem, jobs, admin)
 
 
