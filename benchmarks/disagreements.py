@@ -6,9 +6,9 @@
         --index /work/eval-index/corpus [--limit 200] [--flags-out benchmarks/data/disagreement_flags_dev.jsonl]
 
 1. RGB counterfactual pairs and 2. perturbed MultiHop-RAG dev articles
-   (rag.eval.disagreements): with the index's embedder when ``--index`` is
-   given (as in an answer), else lexical evidence only; both are printed when
-   the index is given, so the embedder's part shows.
+   (rag.eval.disagreements): with lexical evidence only, and with the index's
+   embedder (``--index``; else the default embedder) as in an answer, so the
+   embedder's part shows.
 3. False alarms on the untouched corpus: for the first ``--limit`` dev
    questions (file order), the sources an answer is given (Answerer.plan, the
    extractive backend: no model) and the flags among them; and the flags an
@@ -101,23 +101,24 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=200)
     parser.add_argument("--flags-out", type=Path)
     args = parser.parse_args()
-    embed = None
+    from rag.config import load_settings
+
     if args.index:
         from rag.search.open_index import open_index
-        from rag.config import load_settings
 
-        opened = open_index(load_settings(index_dir=args.index))
-        embed = opened.embedder.embed
+        embed = open_index(load_settings(index_dir=args.index)).embedder.embed
+    else:  # the default embedder, as a new index would use
+        from rag.embed.registry import make_embedder
+
+        embed = make_embedder(load_settings().embedding).embed
     if args.rgb:
         print("1. RGB counterfactual pairs:")
         show("lexical only", evaluate_rgb(args.rgb))
-        if embed:
-            show("with the embedder", evaluate_rgb(args.rgb, embed))
+        show("with the embedder", evaluate_rgb(args.rgb, embed))
     if args.corpus and args.queries:
         print("2. perturbed MultiHop-RAG dev articles:")
         show("lexical only", evaluate_perturbed(args.corpus, args.queries))
-        if embed:
-            show("with the embedder", evaluate_perturbed(args.corpus, args.queries, embed))
+        show("with the embedder", evaluate_perturbed(args.corpus, args.queries, embed))
     if args.index and args.queries:
         false_alarms(args.index, args.queries, args.limit, args.flags_out)
 

@@ -29,6 +29,11 @@ _WORDS = re.compile(r"\S+")
 GAP = " … "
 """Between two runs of an excerpt that are not next to each other (rag.answer.context)."""
 NEAR_WORDS = 8
+MIN_WORDS = 6
+"""Shorter lines ("Consensus EPS Estimates: $1.45", "Date: Nov. 27") are labels and
+headings, not sentences that report a development."""
+SERIES_OVERLAP = 0.5
+"""Content-word overlap at which two sentences of one article are lines of one list."""
 """Words on each side of a value that make its local context."""
 
 
@@ -53,6 +58,7 @@ class Fact:
     quantity: Quantity | None = None
     when: When | None = None
     speaker: Speaker | None = None
+    order: tuple[int, int] = (0, 1)  # (position, count) among the sentence's values of this unit
 
     @property
     def span(self) -> tuple[int, int]:
@@ -80,8 +86,14 @@ def _sentence_facts(sentence: str, published_at: str | None) -> list[Fact]:
         return Fact(kind, sentence, value, unit, frozenset(content_terms(rest)), _near(sentence, start, end),
                     frozenset(caps - own), **part)
 
-    for q in quantities(sentence):
-        out.append(make("number", q.surface.strip(), f"{q.unit}|{q.counts}", q.start, q.end, quantity=q))
+    found = quantities(sentence)
+    keys = [(q.unit, q.counts) for q in found]
+    for k, q in enumerate(found):
+        # "rose to 4.7 per cent from 4.56 per cent": with several figures of one kind, the
+        # k-th is compared only with the k-th of a sentence that has as many.
+        order = (keys[:k].count(keys[k]), keys.count(keys[k]))
+        out.append(make("number", q.surface.strip(), f"{q.unit}|{q.counts}", q.start, q.end, quantity=q,
+                        order=order))
     for w in dates_in(sentence, published_at):
         out.append(make("date", w.day.isoformat()[: {"year": 4, "month": 7, "day": 10}[w.precision]],
                         w.precision, w.start, w.end, when=w))
@@ -98,7 +110,28 @@ def facts_of(text: str, published_at: str | None = None) -> tuple[Fact, ...]:
     for run in text.split(GAP):
         for start, end in sentence_spans(run):
             sentence = run[start:end].strip()
-            if len(sentence) < 12 or not _WORTH_A_LOOK.search(sentence):
+            if len(sentence.split()) < MIN_WORDS or not _WORTH_A_LOOK.search(sentence):
                 continue
             out.extend(_sentence_facts(sentence, published_at))
-    return tuple(out)
+    return tuple(_without_series(out))
+
+
+def _without_series(facts: list[Fact]) -> list[Fact]:
+    """The facts less those of a series within the article: sentences that say nearly the
+    same with another value of the same kind ("46 mins: Jamaica 0-1 Canada" in a live
+    blog, "WR Mike Evans ($8,500)" in a price list, "Sunday, Oct. 8 Start time" in a
+    schedule). Such a value belongs to its line, and comparing it across articles would
+    compare lines of two lists."""
+    series: set[int] = set()
+    for i, a in enumerate(facts):
+        for j in range(i + 1, len(facts)):
+            b = facts[j]
+            if a.kind != b.kind or a.kind == "attribution" or a.unit != b.unit or a.sentence == b.sentence:
+                continue
+            if a.value != b.value and _overlap(a.terms, b.terms) >= SERIES_OVERLAP:
+                series.update((i, j))
+    return [f for k, f in enumerate(facts) if k not in series]
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0

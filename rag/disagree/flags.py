@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from rag.disagree.facts import Fact, facts_of
-from rag.disagree.slots import RULE, Evidence, SlotRule, comparable, evidence, lexical_candidate, same_slot
+from rag.disagree.slots import RULE, Evidence, SlotRule, comparable, evidence, jaccard, lexical_candidate, same_slot
 from rag.disagree.slots import states_the_other, values_differ
 from rag.disagree.when import published_day
 from rag.index.words import content_terms
@@ -69,9 +69,20 @@ def _days(a: Any, b: Any) -> int | None:
     return abs((da - db).days) if da and db else None
 
 
-def _is_update(a: Any, b: Any) -> bool:
+def _same_outlet(a: Any, b: Any) -> bool:
     outlet_a, outlet_b = (getattr(a, "source", None) or "").lower(), (getattr(b, "source", None) or "").lower()
-    return bool(outlet_a) and outlet_a == outlet_b and (a.published_at or "") != (b.published_at or "")
+    return bool(outlet_a) and outlet_a == outlet_b
+
+
+def _is_update(a: Any, b: Any) -> bool:
+    return _same_outlet(a, b) and (a.published_at or "") != (b.published_at or "")
+
+
+def _own_day(fact: Fact, source: Any) -> bool:
+    """True for a date that is its article's own publication day ("Published ... on
+    October 12, 2023", "Sunday, Oct. 8" in a preview of that day): two such dates differ
+    because the articles do, not because the outlets disagree."""
+    return fact.when is not None and fact.when.day == published_day(getattr(source, "published_at", None))
 
 
 def _slot_label(a: Fact, b: Fact) -> str:
@@ -102,11 +113,16 @@ def _pairs(sources: Sequence[Any], facts: list[tuple[Fact, ...]], rule: SlotRule
             if getattr(sources[i], "article_id", i) == getattr(sources[j], "article_id", j):
                 continue
             days = _days(sources[i], sources[j])
+            same = _same_outlet(sources[i], sources[j])
+            title = jaccard(frozenset(content_terms(getattr(sources[i], "title", "") or "")),
+                            frozenset(content_terms(getattr(sources[j], "title", "") or "")))
             for a in facts[i]:
                 for b in facts[j]:
                     if not comparable(a, b) or not values_differ(a, b):
                         continue
-                    ev = evidence(a, b, days)
+                    if a.kind == "date" and _own_day(a, sources[i]) and _own_day(b, sources[j]):
+                        continue
+                    ev = evidence(a, b, days, same, title)
                     if not lexical_candidate(a, ev, rule):
                         continue
                     if states_the_other(a, b, facts[j]) or states_the_other(b, a, facts[i]):

@@ -61,6 +61,7 @@ _HEDGE = re.compile(r"(?:\b(" + "|".join(sorted(_HEDGES, key=len, reverse=True))
 _DATE_BEFORE = re.compile(_MONTH + r"\.?\s+$", re.I)
 _DATE_AFTER = re.compile(r"^\s*(?:st|nd|rd|th)?\s*(?:of\s+)?" + _MONTH + r"\b|^(?:st|nd|rd|th)\b", re.I)
 _TIME_AFTER = re.compile(r"^\s*(?:a\.?m\.?|p\.?m\.?|o'clock|GMT|UTC|[AP]M\b|ET\b|EST\b|PT\b)", re.I)
+_COMPARATIVE = re.compile(r"\s+(?:\w+\s+)?(more|less|fewer|higher|lower|greater|bigger|smaller)\s+than\b", re.I)
 _WORD_AFTER = re.compile(r"[A-Za-z][\w'’-]*")
 _WORD_BEFORE = re.compile(r"([A-Za-z][\w.-]*)\s*$")
 
@@ -102,13 +103,18 @@ def parse_number(text: str) -> float | None:
 
 
 def _counted(sentence: str, end: int) -> str:
-    """The stem of the first content word after ``end`` within three words ("people")."""
+    """The stem of the first content word after ``end`` within three words ("people").
+    A capitalised word there is a name, not what is counted ("12 Bijan Robinson, Falcons"
+    is a rank); "$50 million more than ..." counts a difference, marked "more than"."""
+    comparative = _COMPARATIVE.match(sentence, end)
+    if comparative:
+        return comparative.group(1).lower() + " than"
     for i, match in enumerate(_WORD_AFTER.finditer(sentence, end)):
         if i >= 3:
             break
         terms = content_terms(match.group(0))
         if terms:
-            return next(iter(terms))
+            return "" if match.group(0)[0].isupper() else next(iter(terms))
     return ""
 
 
@@ -221,9 +227,9 @@ def same_figure(a: Quantity, b: Quantity) -> bool:
             Quantity(b.value, b.unit, b.counts, b.surface, b.start, b.end)
     lo_a, hi_a = interval(a)
     lo_b, hi_b = interval(b)
-    if lo_a == hi_a or lo_b == hi_b:
-        return lo_a <= hi_b and lo_b <= hi_a
-    return lo_a < hi_b and lo_b < hi_a
+    if a.hedge or b.hedge or lo_a == hi_a or lo_b == hi_b:
+        return lo_a <= hi_b and lo_b <= hi_a  # "over 15.5" and "under 15.5" meet at 15.5
+    return lo_a < hi_b and lo_b < hi_a  # two written figures: adjacent roundings are different figures
 
 
 def display(q: Quantity) -> str:

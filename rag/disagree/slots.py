@@ -35,7 +35,9 @@ class SlotRule:
     strong_lexical: float = 0.55
     min_cosine: float = 0.7
     quote_lexical: float = 0.6
-    max_days: int = 45
+    max_days: int = 7
+    min_shared_terms: int = 3
+    min_title_same_outlet: float = 0.2
 
 
 RULE = SlotRule()
@@ -51,10 +53,14 @@ class Evidence:
     names_conflict: bool
     days: int | None
     cosine: float | None = None
+    shared_terms: int = 0
+    same_outlet: bool = False
+    title: float = 0.0  # Jaccard overlap of the two articles' titles
 
     def to_dict(self) -> dict:
         return {"lexical": round(self.lexical, 3), "near": round(self.near, 3), "shared_names": self.names,
-                "days_apart": self.days, "cosine": None if self.cosine is None else round(self.cosine, 3)}
+                "days_apart": self.days, "cosine": None if self.cosine is None else round(self.cosine, 3),
+                "same_outlet": self.same_outlet, "title": round(self.title, 3)}
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -67,6 +73,9 @@ def comparable(a: Fact, b: Fact) -> bool:
         return False
     if a.kind != "number":
         return True
+    if a.order[1] > 1 or b.order[1] > 1:
+        if a.order != b.order:
+            return False
     unit_a, counts_a = a.unit.split("|")
     unit_b, counts_b = b.unit.split("|")
     if unit_a != unit_b:
@@ -96,26 +105,32 @@ def states_the_other(a: Fact, b: Fact, others_in_b: tuple[Fact, ...]) -> bool:
     for other in others_in_b:
         if other is b or other.kind != a.kind or other.sentence != b.sentence:
             continue
-        if comparable(a, other) and not values_differ(a, other):
+        if a.unit == other.unit and not values_differ(a, other):  # in any position
             return True
     if a.kind == "attribution":
         return a.speaker.key.split()[-1] in b.sentence.lower()
     return False
 
 
-def evidence(a: Fact, b: Fact, days: int | None) -> Evidence:
+def evidence(a: Fact, b: Fact, days: int | None, same_outlet: bool = False, title: float = 0.0) -> Evidence:
     """The cheap evidence (no embedding) for the pair."""
     shared = a.names & b.names
-    conflict = bool(a.names) and bool(b.names) and not shared
-    return Evidence(jaccard(a.terms, b.terms), jaccard(a.near, b.near), len(shared), conflict, days)
+    only_a, only_b = a.names - shared, b.names - shared
+    # Each names someone or something the other does not, at least as many as they share:
+    # "WR Mike Evans, Buccaneers @ Falcons" and "WR Drake London, Falcons vs. Buccaneers".
+    conflict = bool(only_a) and bool(only_b) and len(shared) <= max(len(only_a), len(only_b))
+    return Evidence(jaccard(a.terms, b.terms), jaccard(a.near, b.near), len(shared), conflict, days,
+                    shared_terms=len(a.terms & b.terms), same_outlet=same_outlet, title=title)
 
 
 def lexical_candidate(a: Fact, ev: Evidence, rule: SlotRule = RULE) -> bool:
     """Worth embedding: passes every test but the cosine."""
     if ev.days is not None and ev.days > rule.max_days:
         return False
-    if ev.names_conflict:
-        return False
+    if ev.names_conflict or ev.shared_terms < rule.min_shared_terms:
+        return False  # "Date: Nov. 27" and "Date: Nov. 30" share a template, not a subject
+    if ev.same_outlet and ev.title < rule.min_title_same_outlet:
+        return False  # one outlet's recurring template ("Consensus EPS Estimates: $1.45") in two stories
     if a.kind == "attribution":
         return ev.lexical >= rule.quote_lexical
     return ev.lexical >= rule.strong_lexical or (ev.lexical >= rule.min_lexical and ev.near >= rule.min_near)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rag.disagree.facts import GAP
 from rag.disagree.flags import find_disagreements
+from rag.disagree.slots import RULE, SlotRule
 from rag.types import Passage, SearchFilters
 
 TOPIC_PASSAGES = 30
@@ -52,12 +53,12 @@ def topic_sources(passages: list[Passage]) -> list[TopicSource]:
 
 
 def differences(opened: Any, query: str, filters: SearchFilters | None = None,
-                k: int = TOPIC_PASSAGES) -> dict:
+                k: int = TOPIC_PASSAGES, rule: SlotRule = RULE) -> dict:
     """``{"query", "disagreements", "sources"}`` for ``query`` over ``opened``
     (from :func:`rag.search.open_index.open_index`)."""
     passages = opened.retriever.search(query, k, filters) if query.strip() else []
     sources = topic_sources(passages)
-    flags = find_disagreements(sources, opened.embedder.embed)
+    flags = find_disagreements(sources, opened.embedder.embed, rule)
     return {
         "query": query,
         "disagreements": [f.to_dict() for f in flags],

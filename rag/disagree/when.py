@@ -31,7 +31,9 @@ _CANDIDATE = re.compile(
     rf"|(?<=\bin\s){_MONTH}\b|(?<=\bon\s){_WEEKDAY}\b|(?<=\blast\s){_WEEKDAY}\b"
     rf"|yesterday|(?:(?<=\bin\s)|(?<=\bsince\s))(?:1[89]|20)\d\d\b(?![-–/]\d)"
     rf"|(?:19|20)\d\d-[01]\d-[0-3]\d)(?!\w)")
+_SIGNATURE = re.compile(r"\(@\w+\)\s*$|pic\.twitter\.com/\S+\s*$|^\W*(?:Updated|Published|Posted)\b", re.I)
 _FUTURE = re.compile(r"\b(?:will|next|scheduled|set to|expected to|plans? to|upcoming|due to)\b", re.I)
+_MONTH_WORD = re.compile(_MONTH, re.I)
 _ORDER = {"year": 0, "month": 1, "day": 2}
 
 
@@ -82,6 +84,19 @@ def _parser(base: date | None, future: bool):
     return DateDataParser(languages=["en"], settings=settings)
 
 
+def _nearest_year(day: date, base: date) -> date:
+    """``day`` moved to the year that puts it nearest the publication day: "24 November"
+    in an article of 6 November 2023 is 24 November 2023 (dateparser's "past" preference
+    alone would say 2022)."""
+    options = []
+    for year in (base.year - 1, base.year, base.year + 1):
+        try:
+            options.append(day.replace(year=year))
+        except ValueError:  # 29 February
+            continue
+    return min(options, key=lambda d: abs((d - base).days)) if options else day
+
+
 def _names_year(surface: str) -> bool:
     return bool(re.search(r"\d{4}", surface))
 
@@ -96,6 +111,8 @@ def dates_in(sentence: str, published_at: str | None) -> list[When]:
     out = []
     for m in found:
         surface = m.group(0)
+        if _SIGNATURE.search(sentence[max(0, m.start() - 40):m.start()]):
+            continue  # "— Optus Sport (@OptusSport) December 7, 2023": when a post was made
         if base is None and not _names_year(surface):
             continue  # "Tuesday" of an undated article: not resolvable, never guessed
         try:
@@ -106,6 +123,8 @@ def dates_in(sentence: str, published_at: str | None) -> list[When]:
             continue
         precision = data.period if data.period in _ORDER else "day"
         day = data.date_obj.date()
+        if base is not None and precision == "day" and not _names_year(surface) and _MONTH_WORD.search(surface):
+            day = _nearest_year(day, base)
         if precision == "month":
             day = day.replace(day=1)
         elif precision == "year":
