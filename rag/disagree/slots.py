@@ -36,7 +36,8 @@ class SlotRule:
     min_cosine: float = 0.7
     quote_lexical: float = 0.6
     max_days: int = 7
-    min_shared_terms: int = 3
+    max_days_same_outlet: int = 3
+    min_shared_terms: int = 1
     min_title_same_outlet: float = 0.2
 
 
@@ -125,8 +126,8 @@ def evidence(a: Fact, b: Fact, days: int | None, same_outlet: bool = False, titl
 
 def lexical_candidate(a: Fact, ev: Evidence, rule: SlotRule = RULE) -> bool:
     """Worth embedding: passes every test but the cosine."""
-    if ev.days is not None and ev.days > rule.max_days:
-        return False
+    if ev.days is not None and ev.days > (rule.max_days_same_outlet if ev.same_outlet else rule.max_days):
+        return False  # an outlet's figure five days on is most often another day's figure
     if ev.names_conflict or ev.shared_terms < rule.min_shared_terms:
         return False  # "Date: Nov. 27" and "Date: Nov. 30" share a template, not a subject
     if ev.same_outlet and ev.title < rule.min_title_same_outlet:
