@@ -83,8 +83,10 @@ def false_alarms(index: Path, queries: Path, limit: int, flags_out: Path | None)
         print(f"  flags written to {flags_out}")
     if LABELS.is_file():
         labels = json.loads(LABELS.read_text(encoding="utf-8"))["labels"]
-        real = sum(1 for x in labels if x["label"] == "real")
-        print(f"  hand-labelled ({LABELS.name}): {real} of {len(labels)} real ({real / len(labels):.2f})")
+        for part in ("final", "looser"):
+            chosen = [x for x in labels if x["set"] == part]
+            real = sum(1 for x in chosen if x["label"] == "real")
+            print(f"  hand-labelled ({LABELS.name}, {part} rules): {real} of {len(chosen)} real")
     med_check, med_plan = statistics.median(check_ms), statistics.median(plan_ms)
     p90 = sorted(check_ms)[int(0.9 * (len(check_ms) - 1))]
     print("4. cost per answer (ms):")
