@@ -92,6 +92,8 @@ def _slot_label(a: Fact, b: Fact) -> str:
     start, end = a.span
     words = [w for w in (a.sentence[:start].split()[-4:] + a.sentence[end:].split()[:3])
              if content_terms(w) & shared]
+    if len(words) < 2:  # too little near the value: the sentence's shared words before it
+        words = [w for w in a.sentence[:start].split() if content_terms(w) & a.terms & b.terms][-4:] or words
     label = " ".join(w.strip(",.;:“”\"'()") for w in words[-4:])
     return label or a.unit.split("|")[-1] or a.kind
 
