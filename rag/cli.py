@@ -375,11 +375,13 @@ def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
     raise typer.Exit(run_ui(ctx.args, index))
 
 
+from rag.cli_disagree import register as _register_disagreements  # noqa: E402
 from rag.cli_index import register_index_commands  # noqa: E402 - after index_app and its helpers
 from rag.cli_serve import register as _register_serve  # noqa: E402 - `rag serve`, `rag mcp`
 
 register_index_commands(index_app, settings_for, fail)
 _register_serve(app)
+_register_disagreements(app, eval_app, settings_for=settings_for, fail=fail, parse_day=parse_day)
 
 
 if __name__ == "__main__":  # python -m rag.cli

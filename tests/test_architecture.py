@@ -25,15 +25,16 @@ ALLOWED = {
     "index": {"ingest", "embed"},
     "search": {"index", "embed", "ingest"},
     "llm": {"ingest", "index"},
+    "disagree": {"search", "index", "ingest", "embed"},
     # The chat's "who reported first" questions go to the timeline through one hook
     # (rag.timeline.chat), which builds no Answer itself: no module cycle.
-    "answer": {"search", "llm", "index", "ingest", "embed", "timeline"},
+    "answer": {"search", "llm", "index", "ingest", "embed", "timeline", "disagree"},
     # The timeline cites with the answer's sentence scoring and citation check.
     "timeline": {"answer", "search", "index", "ingest", "embed", "llm"},
-    "eval": {"answer", "search", "index", "ingest", "embed", "llm", "timeline"},
+    "eval": {"answer", "search", "index", "ingest", "embed", "llm", "timeline", "disagree"},
     "testing": {"answer", "search", "index", "ingest", "embed", "llm"},
-    "ui": {"answer", "search", "index", "ingest", "embed", "llm", "eval", "timeline"},
-    "serve": {"answer", "search", "index", "ingest", "embed", "llm", "eval", "timeline"},
+    "ui": {"answer", "search", "index", "ingest", "embed", "llm", "eval", "timeline", "disagree"},
+    "serve": {"answer", "search", "index", "ingest", "embed", "llm", "eval", "timeline", "disagree"},
 }
 
 

@@ -33,6 +33,7 @@ from rag.ui import components as ui
 from rag.ui.access import PageRequest, ui_admin
 from rag.ui.chat_view import chat
 from rag.ui.conversation import conversation_store, load_conversation
+from rag.ui.differences import differences_view, view_switch
 from rag.ui.markdown_text import md_escape
 from rag.ui.resources import index_embedding, index_jobs, open_current_index, preload_chat_model
 from rag.ui.session_settings import effective_settings, init_session
@@ -68,9 +69,11 @@ def main() -> None:
     opened, problem = open_current_index(settings, admin)
     # The chat runs first so that the sidebar (drawn after it, wherever it
     # appears on the page) sees the conversation including a new answer.
-    if st.segmented_control("View", ["Chat", "Timeline"], default="Chat", key="view",
-                            label_visibility="collapsed") == "Timeline":
+    view = view_switch()
+    if view == "Timeline":
         timeline_view(opened, problem)
+    elif view == "Differences":
+        differences_view(opened)
     else:
         chat(settings, opened, problem, store, admin)
     sidebar(base, settings, opened, problem, jobs, admin)

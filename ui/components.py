@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from rag.ui.backends import backend_label
+from rag.ui.differences import differences_callout
 from rag.ui.markdown_text import (
     anchor_id,
     answer_markdown,
@@ -144,6 +145,7 @@ def answer_body(record: dict) -> None:
                 record.get("content", ""), mid, len(citations)))
     else:
         st.markdown(answer_markdown(record.get("content", ""), mid, len(citations)))
+    differences_callout(record)
     st.caption(md_escape(_meta_line(record)))
     if citations:
         st.markdown('<div class="sources-label">Sources</div>', unsafe_allow_html=True)

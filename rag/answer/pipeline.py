@@ -62,6 +62,7 @@ from rag.answer.prompts import (
 from rag.answer.repair import Repairs, repair_citations
 from rag.answer.verdict import yes_no_threshold
 from rag.config import Settings
+from rag.disagree.answer_note import note_disagreements, settle_disagreements
 from rag.index.words import STOPWORDS, content_terms
 from rag.ingest.sentences import split_sentences
 from rag.search.retrieval import SearchFilters
@@ -114,6 +115,7 @@ class Answer:
     relevance: dict[str, float] = field(default_factory=dict)
     repairs: dict[str, int] = field(default_factory=dict)  # Repairs counts, plus "fallback"
     prompt_tokens: int | None = None
+    disagreements: list[dict] = field(default_factory=list)  # rag.disagree: where the sources differ
 
     def to_dict(self) -> dict:
         """The ``rag ask --json`` object (also what the UI stores)."""
@@ -138,6 +140,7 @@ class Answer:
             "prompt_tokens": self.prompt_tokens,
             "timings": self.timings,
             "relevance": self.relevance,
+            "disagreements": self.disagreements,
         }
 
 
@@ -362,14 +365,16 @@ class Answerer:
                 yield delta
         raw = "".join(pieces)
         text, repairs, fallback = self._finish(raw, plan)
+        text, flags = note_disagreements(text, plan.sources, self.opened.embedder.embed)
         cited = process_citations(text, plan.sources, question=plan.standalone)
+        disagreements = settle_disagreements(cited, flags, plan.sources)
         refused = not fallback and is_refusal(cited.text)
         timings["total_ms"] = ms()
         yield Answer(text=cited.text, citations=cited.citations, passages=plan.sources, refused=refused,
                      dropped_citations=cited.dropped, unsupported_citations=cited.unsupported,
                      timings=timings, raw_text=raw, refusal_reason="model" if refused else None,
                      repairs={**repairs.to_dict(), "fallback": int(fallback)}, prompt_tokens=prompt_tokens,
-                     **base)
+                     disagreements=disagreements, **base)
 
     def _verdict_options(self, plan: Plan, model: Any) -> dict[str, float]:
         """``yes_no_threshold`` for the model's stream on a yes/no question, when it has one
