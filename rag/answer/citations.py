@@ -203,7 +203,8 @@ def best_quote(claim: str, passage_text: str) -> str:
     return best or passage_text.strip().split("\n")[-1][:300]
 
 
-def _passage_text(passage: Any) -> str:
+def passage_text(passage: Any) -> str:
+    """What a claim citing ``passage`` is checked against: its ``full_text`` (header included), else its text."""
     full = getattr(passage, "full_text", None)
     return full if isinstance(full, str) else str(getattr(passage, "text", passage))
 
@@ -303,7 +304,7 @@ def process_citations(text: str, passages: Sequence[Any], threshold: float = SUP
     "No" alone can be neither found in a passage nor missing from it.
     """
     new_text, picked, dropped, raw = renumber(text, len(passages))
-    texts = [_passage_text(passages[i]) for i in picked]
+    texts = [passage_text(passages[i]) for i in picked]
     claims_by_n: dict[int, list[Claim]] = {n: [] for n in range(1, len(picked) + 1)}
     quotes_by_n: dict[int, list[str]] = {n: [] for n in range(1, len(picked) + 1)}
     unsupported = 0
