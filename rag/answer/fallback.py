@@ -32,8 +32,9 @@ FALLBACK_INTRO = ("The model's answer could not be used, so here are the sentenc
 # support check, the verdict is kept, said to be the model's, and the quotes follow.
 VERDICT_FALLBACK = ("{verdict}, by the model's reading of the sources; its reasons could not be matched to "
                     "them, so here are the sentences of the articles that best match your question:")
-NOT_ANSWERED = (f"{NO_ANSWER} The model's answer could not be matched to the articles found, and their "
-                "sentences that best match your question {why}, so they do not answer it.")
+NOT_ANSWERED = NO_ANSWER + " The sentences of the articles that best match your question {why}, so they do not answer it."
+NOT_ATTRIBUTED = (NO_ANSWER + " None of the articles the answer rests on mentions {name}, so they cannot "
+                  "say what {name} reported.")
 MAX_QUOTES = 4
 MIN_COVERAGE = 0.5
 """Share of the question's content words the quoted sentences must hold to be shown without a verdict."""
@@ -55,12 +56,19 @@ def best_sentences(sources: Sequence[Source], limit: int = MAX_QUOTES) -> list[t
     return out
 
 
-def what_quotes_miss(question: Question, quotes: Sequence[str]) -> str | None:
-    """Why ``quotes`` do not answer ``question`` ("do not mention 2022"), or None when they may."""
+def what_quotes_miss(question: Question, quotes: Sequence[str], context: Sequence[str] = ()) -> str | None:
+    """Why ``quotes`` do not answer ``question`` ("do not mention 2022"), or None when they may.
+    A name or number may be in the quotes or in ``context`` (the quoted sources' titles and
+    excerpts: "T20" in a title, the sentence says "the series"); the question's words must be
+    in the quotes. The options of an either/or question are not required (one is expected to
+    be absent), nor the numbers of its dates."""
     text = "\n".join(quotes)
+    around = "\n".join([text, *context])
     dated = {part.lstrip("0") for d in question.days + question.months for part in d.split("-")}
-    missing = [n for n in question.names if not mentions(n, text)]
-    missing += [n for n in question.numbers if n.lstrip("0") not in dated and not mentions(n, text)]
+    offered = " ".join(question.options or ())
+    missing = [n for n in question.names if not mentions(n, around)]
+    missing += [n for n in question.numbers
+                if n.lstrip("0") not in dated and not mentions(n, offered) and not mentions(n, around)]
     if missing:
         return "do not mention " + " or ".join(dict.fromkeys(missing))
     terms = content_terms(question.text)
@@ -77,8 +85,20 @@ def fallback(question: Question, sources: Sequence[Source], kept: str | None = N
     if not picked:
         return None, False
     if kept is None:
-        why = what_quotes_miss(question, [s for s, _ in picked])
+        quoted = {n for _, n in picked}
+        why = what_quotes_miss(question, [s for s, _ in picked],
+                               [f"{sources[n - 1].title}\n{sources[n - 1].text}" for n in sorted(quoted)])
         if why:
             return NOT_ANSWERED.format(why=why), True
     intro = VERDICT_FALLBACK.format(verdict=kept) if kept else FALLBACK_INTRO
     return intro + "".join("\n\n" + with_marker(sentence, f"[{n}]") for sentence, n in picked), False
+
+
+def unattributed(question: Question, cited: Sequence[Source]) -> str | None:
+    """The outlet or speaker the question attributes reporting to ("according to Bloomberg")
+    that none of the ``cited`` sources is from or mentions, or None: an answer from sources
+    that never name it does not say what it reported."""
+    for attribution in question.attributions:
+        if not any(mentions(attribution.name, f"{s.source or ''}\n{s.title}\n{s.text}") for s in cited):
+            return attribution.name
+    return None

@@ -47,7 +47,15 @@ from typing import Any
 from rag.answer.citations import Citation, CitedText, process_citations, strip_markers
 from rag.answer.context import Source, build_sources
 from rag.answer.evidence import MIN_COSINE, Evidence, gather, min_cosine, refusal_reason
-from rag.answer.fallback import FALLBACK_INTRO, NOT_ANSWERED, VERDICT_FALLBACK, fallback
+from rag.answer.fallback import (
+    FALLBACK_INTRO,
+    NOT_ANSWERED,
+    NOT_ATTRIBUTED,
+    VERDICT_FALLBACK,
+    fallback,
+    unattributed,
+    what_quotes_miss,
+)
 from rag.answer.followups import clean_rewrite, keyword_rewrite, looks_like_followup
 from rag.answer.ports import AnsweringModel, SearchableIndex
 from rag.answer.prompts import NO_ANSWER, answer_messages, check_messages, fixed_tokens, rewrite_messages
@@ -81,7 +89,8 @@ class Answer:
     timings: dict[str, float | None]
     standalone_question: str
     raw_text: str = ""  # the text as streamed
-    # "unknown_outlet", "unknown_name", "no_evidence" (model not called), "check" or "model"
+    # "unknown_outlet", "unknown_name", "no_evidence" (model not called), "check", "model", or
+    # "unsupported" (the answer and the quotes that could replace it do not answer the question)
     refusal_reason: str | None = None
     relevance: dict[str, float] = field(default_factory=dict)
     repairs: dict[str, int] = field(default_factory=dict)  # Repairs counts, plus "fallback"
@@ -230,7 +239,8 @@ class Answerer:
         model = self.chat_model
         if not self.settings.answer.check_evidence or not model.can_rewrite:
             return True
-        reply = model.complete(check_messages(plan.standalone, plan.sources), max_tokens=3)
+        reply = model.complete(check_messages(plan.parsed or parse_question(plan.standalone), plan.sources),
+                               max_tokens=3)
         match = YES_NO.match(reply)
         return not (match and match.group(1).lower() == "no")
 
@@ -287,7 +297,7 @@ class Answerer:
                 pieces.append(delta)
                 yield delta
         raw = "".join(pieces)
-        cited, repairs, fell_back, reason = self._finish(raw, plan, parsed)
+        cited, repairs, fell_back, reason = self._finish(raw, plan, parsed, quotes_only=not model.can_rewrite)
         if reason is None and not fell_back and is_refusal(cited.text):
             reason = "model"
         timings["total_ms"] = ms()
@@ -305,7 +315,8 @@ class Answerer:
         threshold = yes_no_threshold(self.settings.answer.yes_no_threshold, str(model.model))
         return {} if threshold is None else {"yes_no_threshold": threshold}
 
-    def _finish(self, raw: str, plan: Plan, parsed: Question) -> tuple[CitedText, Repairs, bool, str | None]:
+    def _finish(self, raw: str, plan: Plan, parsed: Question,
+                quotes_only: bool = False) -> tuple[CitedText, Repairs, bool, str | None]:
         """Repair and check the raw answer's citations once; fall back to quoted sentences when
         it says nothing (bare markers) or nothing in it is supported, or refuse when the quotes
         do not answer either (rag.answer.fallback). Returns (checked text, repairs, fell back,
@@ -316,7 +327,7 @@ class Answerer:
         if words and is_refusal(words):
             return cited, repairs, False, None
         if words and any(claim.supported for c in cited.citations for claim in c.claims):
-            return cited, repairs, False, None
+            return self._checked_answer(cited, repairs, plan, parsed, quotes_only)
         kept = leading_verdict(words, parsed) or leading_answer(words, parsed, plan.sources)
         quoted, refused = fallback(parsed, plan.sources, kept)
         if quoted is None:  # nothing in the sources matches the question either
@@ -325,3 +336,18 @@ class Answerer:
             return process_citations(NOT_COVERED, plan.sources), repairs, False, "no_evidence"
         return process_citations(quoted, plan.sources, question=plan.standalone), repairs, not refused, \
             "unsupported" if refused else None
+
+    def _checked_answer(self, cited: CitedText, repairs: Repairs, plan: Plan, parsed: Question,
+                        quotes_only: bool) -> tuple[CitedText, Repairs, bool, str | None]:
+        """A supported answer, unless it does not answer what was asked: the outlet or speaker
+        the question attributes reporting to is in none of its cited sources, or (a backend that
+        only quotes) its quotes miss a name or number the question names (rag.answer.fallback)."""
+        ids = {c.passage_id for c in cited.citations}
+        missing = unattributed(parsed, [s for s in plan.sources if s.id in ids])
+        if missing:
+            return process_citations(NOT_ATTRIBUTED.format(name=missing), []), repairs, False, "unsupported"
+        cited_text = [f"{s.title}\n{s.text}" for s in plan.sources if s.id in ids]
+        why = what_quotes_miss(parsed, [strip_markers(cited.text)], cited_text) if quotes_only else None
+        if why:
+            return process_citations(NOT_ANSWERED.format(why=why), []), repairs, False, "unsupported"
+        return cited, repairs, False, None

@@ -39,7 +39,7 @@ ANSWER_INSTRUCTION = "Answer with the name, number or phrase asked for first, th
 CHOICE_INSTRUCTION = ('Answer "{0}" or "{1}" first (or "Both" or "Neither" if that is what the sources say; '
                       'never Yes or No), then give the reason in one short sentence, with [n] citations:')
 KIND_INSTRUCTIONS = {
-    "list": "Answer with every item the sources give, not only the first, as a short list with [n] citations:",
+    "list": "Name every item the sources give (there may be several), as a short list, each with its [n]:",
     "explanation": "Explain in two to four short sentences, each followed by the [n] of the source it comes from:",
     "summary": ("Summarise what the sources say in two to four short sentences, each followed by the [n] of "
                 "the source it comes from:"),
@@ -94,10 +94,11 @@ def answer_messages(question: Question, sources: Sequence[Any]) -> list[dict]:
             {"role": "user", "content": _user_prompt(question.text, sources, instruction_for(question))}]
 
 
-def check_messages(question: str, sources: Sequence[Any]) -> list[dict]:
-    """The same prompt asking only whether ``sources`` can answer ``question`` (Yes/No)."""
-    return [{"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": _user_prompt(question, sources, CHECK_INSTRUCTION)}]
+def check_messages(question: Question, sources: Sequence[Any]) -> list[dict]:
+    """The answer prompt, with the same system message, asking only whether ``sources`` can
+    answer ``question`` (Yes/No)."""
+    return [{"role": "system", "content": system_prompt_for(question)},
+            {"role": "user", "content": _user_prompt(question.text, sources, CHECK_INSTRUCTION)}]
 
 
 def fixed_tokens(question: Question, count: Any = estimate_tokens) -> int:

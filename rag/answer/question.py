@@ -54,17 +54,24 @@ _NOT_OPTIONS = frozenset({"not", "no", "so", "more", "less", "other", "others", 
 _OPTION_WORD = re.compile(r"[\w'’&.$%-]+|\"[^\"]*\"|'[^']*'")
 MAX_OPTION_WORDS = 4
 
-_COMPARISON = re.compile(r"\b(?:compare[sd]?|comparison|compared (?:to|with)|differ(?:s|ed)?|differences?|"
-                         r"versus|vs\.?|contrast|similarit(?:y|ies))\b", re.I)
-_TIMELINE = re.compile(r"\b(?:timeline|chronology|sequence of events|over the (?:years|months|weeks)|"
-                       r"over time)\b|^\s*how (?:did|has|have|is|was) .*\b(?:develop|evolve|unfold|progress|"
+_COMPARISON = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b"
+                         r"|^\s*how (?:does|do|did|is|are|was|were) .*\b(?:compare|differ|stack up)"
+                         r"|^\s*(?:what|where) (?:is|are|were|was) the (?:main |key |biggest )?(?:differences?|similarit(?:y|ies)|contrast)\b"
+                         r"|^\s*in what ways?\b|^\s*what (?:do|did) .* have in common"
+                         r"|^\s*(?!which|who|whom|whose|when)\w+\b.*\b(?:versus|vs\.?)\s", re.I)
+_TIMELINE = re.compile(r"\b(?:timeline|chronology|sequence of events)\b|^\s*how (?:did|has|have|is|was) .*\b(?:develop|evolve|unfold|progress|"
                        r"change|play out)(?:ed|d|s)?\b", re.I)
 _LIST = re.compile(r"^\s*(?:please\s+)?(?:list|name (?:all|the|every|some|three|two|four|five)|enumerate)\b"
                    r"|^\s*(?:what|which) (?:are|were) (?:the|some|all)\b"
                    r"|^\s*which (?:\w+ ){1,3}(?:are|were|have)\b"
                    r"|^\s*what (?:\w+ ){0,2}(?:steps|measures|demands|asks|reasons|factors|changes|features|"
                    r"products|companies|teams|countries|options|ways|risks|items|things|problems|issues|"
-                   r"players|games|deals|charges|conditions|requests|proposals|points)\b", re.I)
+                   r"players|games|deals|charges|conditions|requests|proposals|points)\b"
+                   # "What does the plan ask the West for?": what a plan, a deal or a bill holds is a list
+                   r"|^\s*what (?:does|do|did|will|would) .{1,80}? (?:ask|call|demand|include|propose|require|"
+                   r"contain|offer|want|promise|cover)s?(?:\s+\S+){0,3}?\s*\??$"
+                   # "Which infections does it screen for?", "What charges does he face?": a plural thing asked for
+                   r"|^\s*(?:which|what) (?:\w+ )?\w+[^s\W]s (?:are|were|have|has|do|does|did|will|can|could)\b", re.I)
 _EXPLANATION = re.compile(r"^\s*(?:please\s+)?(?:why\b|how come\b|explain\b|what (?:caused|causes|led to|"
                           r"leads to|drove|drives|is behind|was behind|explains|prompted|triggered)\b"
                           r"|what (?:is|was|are|were) the (?:reasons?|causes?|impact|effects?|consequences?|"
@@ -187,26 +194,66 @@ def answer_options(text: str) -> tuple[str, str] | None:
 def _pair(left: list[str], right: list[str]) -> tuple[str, str] | None:
     if not left or not right or right[0].lower() in _NOT_OPTIONS | _AUX or left[-1].lower() in _NOT_OPTIONS:
         return None
+    if right[0].lower() == "the" and len(right) > 1 and _capitalised(right[1]) and _capitalised(left[-1]):
+        right = right[1:]  # "the Boks or the All Blacks": two names, each with its "the"
     if _capitalised(right[0]) and _capitalised(left[-1]):  # two names
         b = _name_run(right)
         a = _name_run(left[::-1])[::-1]
         if left[-len(a) - 1:-len(a)] and left[-len(a) - 1].lower() == "the" and not a[0].lower() == "the":
             a = ["the", *a]
         return (" ".join(a), " ".join(b)) if a and b and a != b else None
-    if right[0].lower() in _OPTION_STOP - _AUX:  # "a tax cut or a tax increase": open alike
-        n = next((i for i, w in enumerate(right[1:], 1) if w.lower() in _OPTION_STOP or _capitalised(w)),
-                 len(right))
-        n = min(n, MAX_OPTION_WORDS)
-        if len(left) < n or left[-n].lower() != right[0].lower():
+    if right[0].lower() in _OPTION_STOP - _AUX or right[0][:1].isdigit():
+        # "a tax cut or a tax increase", "a 51% or a 25% stake", "7.4 inches or 7 inches": two
+        # phrases that open alike, the left one as long as the words since its opening word
+        n = next((k for k in range(1, min(MAX_OPTION_WORDS, len(left)) + 1)
+                  if _shape(left[-k]) == _shape(right[0])), None)
+        if n is None or any(w.lower() in _AUX or w.lower() in _WH for w in left[-n:]):
             return None
         a, b = left[-n:], right[:n]
+        if any(w.lower() in _OPTION_STOP for w in b[1:]):
+            return None
     else:  # one word each, as in "rising or falling", "before or after the vote"
         a, b = left[-1:], right[:1]
         if a[0].lower() in _OPTION_STOP or _capitalised(b[0]) != _capitalised(a[0]):
             return None
+        strong = _negates(a[0], b[0]) or {a[0].lower(), b[0].lower()} <= _PLACE_OR_TIME
+        # two words that merely share an ending are answers only where the choice ends its
+        # clause ("rising or falling?"), not where they describe a noun ("legal or promotional events")
+        ends = len(right) == 1 or right[1].lower() in _OPTION_STOP
+        if not strong and not (ends and _alike(a[0], b[0])):
+            return None
     if [w.lower() for w in a] == [w.lower() for w in b]:
         return None
     return " ".join(a), " ".join(b)
+
+
+def _alike(a: str, b: str) -> bool:
+    """Two words offered as the two answers rather than listed together: one negates the other
+    ("consistent or inconsistent", "agree or disagree"), both are words of place or time
+    ("before or after"), or they share an ending of two letters or more that is not the plural
+    "-s" of two nouns ("rising or falling", "higher or lower"; not "guides or opportunities")."""
+    a, b = a.lower(), b.lower()
+    if _negates(a, b) or (a in _PLACE_OR_TIME and b in _PLACE_OR_TIME):
+        return True
+    if a.endswith("s") and b.endswith("s") and not (a.endswith("ss") or b.endswith("ss")):
+        return False
+    shared = 0
+    while shared < min(len(a), len(b)) and a[-1 - shared] == b[-1 - shared]:
+        shared += 1
+    return shared >= 2
+
+
+def _shape(word: str) -> str:
+    """What two options' opening words must share: the same function word, or both numbers."""
+    return "#" if word[:1].isdigit() else word.lower()
+
+
+def _negates(a: str, b: str) -> bool:
+    a, b = a.lower(), b.lower()
+    return any(b == p + a or a == p + b for p in ("in", "un", "dis", "non", "non-", "im", "il", "ir"))
+
+
+_PLACE_OR_TIME = frozenset("before after above below up down over under earlier later inside outside".split())
 
 
 def _capitalised(word: str) -> bool:
