@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rag.answer.attribution import unattributed_speakers
 from rag.index.words import content_terms
 from rag.ingest.sentences import sentence_spans
 
@@ -182,11 +183,14 @@ def numbers_in(text: str) -> set[str]:
 
 def support_score(claim: str, passage_text: str) -> float:
     """Share of the claim's content words found in the passage; 0 when a number
-    of the claim is missing from the passage."""
+    of the claim is missing from the passage, or when the claim names a speaker the
+    passage attributes nothing to (rag.answer.attribution)."""
     terms = content_terms(claim)
     if not terms:
         return 0.0
     if not numbers_in(claim) <= numbers_in(passage_text):
+        return 0.0
+    if unattributed_speakers(claim, passage_text):  # "Zelensky said ..." where no one says he did
         return 0.0
     return len(terms & content_terms(passage_text)) / len(terms)
 

@@ -61,7 +61,7 @@ from rag.answer.ports import AnsweringModel, SearchableIndex
 from rag.answer.prompts import NO_ANSWER, answer_messages, check_messages, fixed_tokens, rewrite_messages
 from rag.answer.question import Question, parse_question
 from rag.answer.repair import Repairs, repair_citations
-from rag.answer.replies import YES_NO, is_refusal, leading_answer, leading_verdict
+from rag.answer.replies import YES_NO, is_refusal, leading_answer, leading_verdict, without_yes_no
 from rag.answer.verdict import yes_no_threshold
 from rag.config import Settings
 from rag.index.words import content_terms
@@ -321,7 +321,7 @@ class Answerer:
         it says nothing (bare markers) or nothing in it is supported, or refuse when the quotes
         do not answer either (rag.answer.fallback). Returns (checked text, repairs, fell back,
         refusal reason or None)."""
-        text, repairs = repair_citations(raw, plan.sources, plan.standalone)
+        text, repairs = repair_citations(without_yes_no(raw, parsed), plan.sources, plan.standalone)
         cited = process_citations(text, plan.sources, question=plan.standalone)
         words = strip_markers(text).strip()
         if words and is_refusal(words):

@@ -73,3 +73,19 @@ def leading_answer(text: str, question: Question, sources: Sequence[Any]) -> str
         return None  # "The plan was ...", "It is ...": a sentence, not the thing asked for
     pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)", re.I)
     return phrase if any(pattern.search(s.text) for s in sources) else None
+
+
+_LEADING_YES_NO = re.compile(r"^\W*(?:yes|no)\b[\s,.;:!—–-]*", re.IGNORECASE)
+
+
+def without_yes_no(text: str, question: Question) -> str:
+    """A choice question's reply without a leading "Yes," / "No,": its answer is one of the
+    options, and "Yes, the Boks won" answers nothing that was asked (a reply that is only
+    "Yes" or "No" is left as it is, for the fallback to judge)."""
+    if question.kind != "choice":
+        return text
+    match = _LEADING_YES_NO.match(text)
+    rest = text[match.end():] if match else ""
+    if not match or not rest.strip() or rest.lstrip().startswith("["):
+        return text
+    return rest[:1].upper() + rest[1:]

@@ -54,8 +54,8 @@ def load_natural(path: Path) -> list[dict]:
 
 def states(text: str, groups: Sequence[Sequence[str]]) -> list[bool]:
     """For each fact group, whether some alternative of it is contained in ``text`` (normalised)."""
-    said = f" {normalise(text)} "
-    return [any(f" {normalise(alt)}" in said or normalise(alt) in said for alt in group) for group in groups]
+    said = normalise(text)
+    return [any(normalise(alt) in said for alt in group) for group in groups]
 
 
 def natural_record(item: dict, answer: Any, seconds: float | None = None) -> dict:
