@@ -226,5 +226,5 @@ def test_smollm2_either_or_reply_is_not_given_the_yes_no_verdict(settings, opene
     answer = answerer.answer("Is the summit on Monday or Tuesday?")
     assert calls and "yes_no_threshold" not in calls[0]
     assert not answer.text.lower().startswith(("yes,", "no,"))
-    answer = answerer.answer("Did Google release Gemini?")
-    assert calls[-1].get("yes_no_threshold") == 0.0 and answer.text.split()[0].strip(",.").lower() in ("yes", "no")
+    answerer.answer("Did Google release Gemini?")  # a yes/no question does get it
+    assert calls[-1].get("yes_no_threshold") == 0.0

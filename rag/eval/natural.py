@@ -75,6 +75,7 @@ def natural_record(item: dict, answer: Any, seconds: float | None = None) -> dic
         "standalone_question": answer.standalone_question, "answer": answer.text, "raw_answer": answer.raw_text,
         "refused": answer.refused, "refusal_reason": answer.refusal_reason, "answerable": answerable,
         "facts_stated": stated, "supporting_citation": bool(cited), "passed": bool(passed),
+        "cited_titles": [c.title for c in answer.citations if c.supported],
         "code_refusal": answerable and answer.refusal_reason in CODE_CHECKS,
         "repairs": dict(answer.repairs or {}), "prompt_tokens": answer.prompt_tokens,
         "first_token_ms": (answer.timings or {}).get("first_token_ms"),
