@@ -56,7 +56,7 @@ def main() -> None:
         prompts = []
         for question in QUESTIONS:
             plan = answerer.plan(question)
-            prompts.append(answer_messages(plan.standalone, plan.sources))
+            prompts.append(answer_messages(plan.parsed, plan.sources))
     models = {n: LlamaCppChatModel(settings.llm.model_copy(update={"threads": n})) for n in args.threads}
     for model in models.values():
         model.complete(prompts[0], max_tokens=1)  # load

@@ -48,7 +48,8 @@ class RecordedReplies(ChatModel):
         self.replies, self.counter = replies, counter
         self.backend, self.model = "recorded", f"replies recorded from {counter.model}"
 
-    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None,
+               yes_no_threshold: float | None = None) -> Iterator[str]:
         prompt = messages[-1]["content"]
         question = prompt.rsplit(QUESTION_PREFIX, 1)[-1].split("\n", 1)[0]
         yield self.replies[question]

@@ -87,7 +87,7 @@ def main() -> None:
             plan = answerer.plan(query["query"])
             if plan.refusal:
                 continue
-            model.complete(answer_messages(plan.standalone, plan.sources), max_tokens=1, yes_no_threshold=0.0)
+            model.complete(answer_messages(plan.parsed, plan.sources), max_tokens=1, yes_no_threshold=0.0)
             rows.append({"id": query.get("id"), "gold": gold(query), "margin": model.last_yes_no_margin})
             if args.out:
                 with open(args.out, "a", encoding="utf-8") as fh:

@@ -84,10 +84,10 @@ def main() -> None:
             if plan.refusal:
                 continue
             row = {"id": query.get("id"), "gold": gold(query),
-                   "m_answer": margin(answer_messages(plan.standalone, plan.sources)),
-                   "m_prior": margin(answer_messages(plan.standalone, []))}
+                   "m_answer": margin(answer_messages(plan.parsed, plan.sources)),
+                   "m_prior": margin(answer_messages(plan.parsed, []))}
             if args.examples:
-                system, user = answer_messages(plan.standalone, plan.sources)
+                system, user = answer_messages(plan.parsed, plan.sources)
                 row["m_examples"] = margin([system, *shots, user])
             if args.reasons:
                 reply = llm.create_chat_completion(

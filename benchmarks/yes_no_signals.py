@@ -72,7 +72,7 @@ def main() -> None:
             texts = [s.full_text for s in plan.sources]
             parts = halves(plan.standalone)
             row = {"id": query.get("id"), "gold": gold(query), "halves": parts,
-                   "m_answer": margin(answer_messages(plan.standalone, plan.sources), "yn"),
+                   "m_answer": margin(answer_messages(plan.parsed, plan.sources), "yn"),
                    "m_true": margin(asked(plan.standalone, "Is what the question says true according to the "
                                           "sources? Answer True or False:", plan.sources), "tf"),
                    "m_halves": [margin([m if m["role"] == "system" else

@@ -314,7 +314,8 @@ def chat(
 @eval_app.command("answers")
 def eval_answers(
     corpus: Path = typer.Option(..., "--corpus", exists=True, dir_okay=False, help="MultiHop-RAG corpus.json."),
-    queries: Path = typer.Option(..., "--queries", exists=True, dir_okay=False, help="MultiHop-RAG queries (null ones included)."),
+    queries: Optional[Path] = typer.Option(None, "--queries", exists=True, dir_okay=False, help="MultiHop-RAG queries (null ones included)."),
+    questions: Optional[Path] = typer.Option(None, "--questions", exists=True, dir_okay=False, help="Natural questions instead (benchmarks/data/natural_questions.json): pass rates per category."),
     index: Optional[Path] = typer.Option(None, "--index", help="Index folder for the corpus (default: index/eval/<corpus name>)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions, in file order."),
     llm: Optional[str] = LlmOpt,
@@ -332,6 +333,10 @@ def eval_answers(
     settings = settings_for(folder, llm=llm_flags(llm, model, base_url, api_key_env))
     if records is not None:
         records.write_text("")  # filled one question at a time
+    if questions is not None or queries is None:
+        from rag.eval.natural import run_natural_command
+
+        return run_natural_command(settings, corpus, questions, records, as_json, fail)
     try:
         result = with_progress(not as_json, lambda progress: evaluate_answers(
             settings, corpus, queries, limit=limit, progress=progress, records_path=records))

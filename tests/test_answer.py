@@ -194,14 +194,15 @@ def test_leading_answer_is_a_short_phrase_a_source_text_says():
     from types import SimpleNamespace
 
     from rag.answer.pipeline import leading_answer
+    from rag.answer.question import parse_question
 
     sources = [SimpleNamespace(title="Sam Altman backs a startup", text="Sam  Bankman-Fried faces seven counts.")]
-    who = "Who is facing seven counts of fraud?"
+    who = parse_question("Who is facing seven counts of fraud?")
     assert leading_answer("Sam Bankman-Fried is the individual facing [1].", who, sources) == "Sam Bankman-Fried"
     assert leading_answer("“Sam Bankman-Fried”, [1] faces them.", who, sources) == "Sam Bankman-Fried"
     assert leading_answer("Sam Altman [1]", who, sources) is None  # in a title only
     assert leading_answer("Bankman-Fried faces seven counts of fraud and conspiracy [1].", who, sources) is None
-    assert leading_answer("Sam Bankman-Fried [1]", "Does Sam Bankman-Fried face trial?", sources) is None
+    assert leading_answer("Sam Bankman-Fried [1]", parse_question("Does Sam Bankman-Fried face trial?"), sources) is None
 
 
 def test_uncited_sentence_is_cited_in_code(answerer, server):

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from rag.answer.context import GAP, build_sources, merge_spans
 from rag.answer.dates import date_range
 from rag.answer.evidence import articles_in_turn, min_cosine
 from rag.answer.names import mentions, missing_names, question_names
-from rag.answer.outlets import attributed_outlets, matches_source, unknown_outlets
-from rag.answer.prompts import answer_messages, answer_options, is_yes_no
+from rag.answer.outlets import attributions, matches_source, unknown_outlets
+from rag.answer.prompts import answer_messages
+from rag.answer.question import answer_options, parse_question
+from rag.search.query_hints import outlet_mentions
 from rag.answer.citations import process_citations
 from rag.answer.repair import repair_citations
 from rag.llm.base import estimate_tokens
@@ -70,21 +74,45 @@ def test_attributed_publishers_and_unknown_ones():
     known = ["The Verge", "Cnbc | World Business News Leader", "The Independent - Life and Style", "TechCrunch"]
     q = ("Considering an article from The Verge and a report by Bloomberg, and the Wall Street Journal piece "
          "on Apple, what did CNBC report in October?")
-    assert attributed_outlets(q)[:2] == ["The Verge", "Bloomberg"]
-    assert unknown_outlets(q, known) == ["Bloomberg", "Wall Street Journal"]
+    parsed = parse_question(q, known)
+    assert parsed.sources == ["The Verge", "Cnbc | World Business News Leader"]
+    assert [a.name for a in parsed.attributions] == ["Bloomberg", "Wall Street Journal"]
+    assert unknown_outlets(parsed.attributions, known) == ["Bloomberg", "Wall Street Journal"]
     assert matches_source("CNBC", known[1]) and matches_source("The Independent", known[2])
-    assert not matches_source("Independent Times", "The Verge")
+    assert matches_source("Techcrunch", "TechCrunch") and matches_source("New York Times", "The New York Times")
+    assert not matches_source("Independent Times", "The Verge") and not matches_source("CNET", known[1])
+
+    def unknown(question: str, mentioned=lambda name: False) -> list[str]:
+        return unknown_outlets(attributions(question, outlet_mentions(question, known)), known, mentioned)
+
     # A publisher's own "and" is not two publishers; possessives and months are not publishers.
-    assert unknown_outlets("Did the report from The Independent - Life and Style on Taylor Swift's tour "
-                           "published in October and the TechCrunch review of Google's phone agree?", known) == []
+    assert unknown("Did the report from The Independent - Life and Style on Taylor Swift's tour "
+                   "published in October and the TechCrunch review of Google's phone agree?") == []
     # A quoted title is not a publisher; a quoted publisher still is one.
-    assert unknown_outlets("Does the 'NBA Rookie of the Year Odds' article from TechCrunch agree with "
-                           "the \"Forbes\" report?", known) == ["Forbes"]
+    assert unknown("Does the 'NBA Rookie of the Year Odds' article from TechCrunch agree with "
+                   "the \"Forbes\" article?") == ["Forbes"]
+
+
+def test_a_report_that_is_a_subject_is_not_an_outlet():
+    known = ["The Verge", "TechCrunch"]
+
+    def unknown(question: str, mentioned=lambda name: False) -> list[str]:
+        return unknown_outlets(attributions(question, outlet_mentions(question, known)), known, mentioned)
+
+    for subject in ("What did the IPCC report say about warming?", "What did the Mueller report find?",
+                    "How did markets take the jobs report?", "What is in the Pentagon report on drones?"):
+        assert unknown(subject) == [], subject
+    # "according to X", "what did X report": X may be an outlet or a source the articles quote
+    assert unknown("According to Forbes, what did Apple earn?") == ["Forbes"]
+    assert unknown("According to the IMF, will growth slow?", mentioned=lambda name: name == "IMF") == []
+    assert unknown("What did the Pentagon report about the drones?", mentioned=lambda name: True) == []
+    # a news work of a name is an outlet's, whatever the articles mention
+    assert unknown("What did a Bloomberg article say about BHP?", mentioned=lambda name: True) == ["Bloomberg"]
 
 
 def test_names_the_question_asks_about():
     q = "Considering The Verge's report, which university did Surin Kim attend before joining Google's AI team?"
-    assert question_names(q, ["The Verge"]) == ["Surin Kim", "Google"]  # "AI": too short to tell
+    assert question_names(q, outlet_mentions(q, ["The Verge"])) == ["Surin Kim", "Google"]  # "AI": too short
     assert mentions("Surin Kim", "Surin Kim's first job") and not mentions("Surin Kim", "Kim Jong Un visited")
     texts = {"Surin Kim": ["Kim Jong Un visited Seoul."], "Google": ["Google said so."], "AI": ["AI is here"]}
     assert missing_names(["Surin Kim", "Google", "AI"], lambda name: texts[name]) == ["Surin Kim"]
@@ -92,7 +120,14 @@ def test_names_the_question_asks_about():
 
 def test_initials_are_not_names_to_look_up():
     q = "Did Fortune report that U.S. home sales fell while U.S. Steel rose?"
-    assert question_names(q, ["Fortune"]) == ["U.S. Steel"]
+    assert question_names(q, outlet_mentions(q, ["Fortune"])) == ["U.S. Steel"]
+
+
+def test_publishers_are_cut_out_of_names_as_whole_words():
+    q = "What did the Supreme Court say about Apple and Martin Scorsese?"
+    assert question_names(q, outlet_mentions(q, ["RT", "AP"])) == ["Supreme Court", "Apple", "Martin Scorsese"]
+    q = "Did OpenAI or Google release Gemini on Monday?"
+    assert parse_question(q).names == ["Gemini"]  # the options and a weekday are no names to look up
 
 
 def test_relative_dates_resolve_against_the_newest_article():
@@ -179,24 +214,54 @@ def test_each_named_publishers_best_article_takes_its_turn():
     assert articles_in_turn([question]) == question
 
 
+def kind(question: str) -> str:
+    return parse_question(question).kind
+
+
 def test_yes_no_questions():
-    assert is_yes_no("Did The Verge report it?") and is_yes_no("Between A and B, was there a change?")
-    assert not is_yes_no("Which company, as reported by TechCrunch, did it?") and not is_yes_no("Who won?")
+    assert kind("Did The Verge report it?") == kind("Between A and B, was there a change?") == "yes_no"
+    assert kind("Which company, as reported by TechCrunch, did it?") == kind("Who won?") == "fact"
 
 
-def test_a_question_that_names_its_two_answers_is_not_yes_no():
+def test_a_question_that_offers_options_is_a_choice():
     consistent = "Were the two reports on the strike consistent or inconsistent?"
-    assert answer_options(consistent) == ("consistent", "inconsistent") and not is_yes_no(consistent)
+    assert answer_options(consistent) == ("consistent", "inconsistent") and kind(consistent) == "choice"
     assert answer_options("Did it happen before or after the vote?") == ("before", "after")
     assert answer_options("Do they agree or disagree on rates?") == ("agree", "disagree")
+    assert answer_options("Is the summit on Monday or Tuesday?") == ("Monday", "Tuesday")
+    assert answer_options("Did OpenAI or Google release Gemini?") == ("OpenAI", "Google")
+    assert answer_options("Is the new policy a tax cut or a tax increase?") == ("a tax cut", "a tax increase")
+    assert answer_options("Which company, OpenAI or Google, released Gemini?") == ("OpenAI", "Google")
+    # Outlets offered as options, asking which reported: a choice between the outlets.
+    assert answer_options("Did the Verge or TechCrunch report guides for consumers?") == ("the Verge", "TechCrunch")
     assert answer_options("Who spoke before or after the vote?") is None  # asks for a name
-    # "or" between words that are not opposites, or between whole clauses, offers no two answers
-    for question in ("Did the Verge or TechCrunch report guides or opportunities for consumers?",
-                     "Do both say it rose, or do they present different figures?"):
-        assert answer_options(question) is None and is_yes_no(question)
-    prompt = answer_messages(consistent, [])[-1]["content"]
-    assert prompt.endswith('Answer "consistent" or "inconsistent" first, then give the reason in one '
-                           'short sentence, with [n] citations:')
+    for question in ("Do both say it rose, or do they present different figures?",  # "or" between clauses
+                     "Will the deal close or not?", "Did ten or more players leave?"):
+        assert answer_options(question) is None and kind(question) == "yes_no", question
+    prompt = answer_messages(parse_question(consistent), [])[-1]["content"]
+    assert prompt.endswith('Answer "consistent" or "inconsistent" first (or "Both" or "Neither" if that is what '
+                           'the sources say; never Yes or No), then give the reason in one short sentence, '
+                           'with [n] citations:')
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Why did the ECB raise rates?", "explanation"),
+    ("How did the Astros cheat in 2017?", "explanation"),
+    ("What caused the outage?", "explanation"),
+    ("Summarise the coverage of the strike", "summary"),
+    ("What's the story with the Bank of Japan?", "summary"),
+    ("What did the IPCC report say about sea levels?", "summary"),
+    ("Tell me about the new Pixel phone", "summary"),
+    ("What is the difference between the two phones?", "comparison"),
+    ("How does the iPhone compare with the Pixel?", "comparison"),
+    ("How did the FTX trial unfold?", "timeline"),
+    ("What are the charges against Sam Bankman-Fried?", "list"),
+    ("List the teams that qualified", "list"),
+    ("How many games did they win?", "fact"),
+    ("Who won the 2022 World Cup?", "fact"),
+])
+def test_question_kinds(question, expected):
+    assert kind(question) == expected
 
 
 def test_each_cited_sentence_is_highlighted_once():

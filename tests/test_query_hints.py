@@ -6,7 +6,8 @@ import pytest
 
 from rag.search.query_hints import query_hints
 
-KNOWN = ["The Verge", "TechCrunch", "The Guardian", "AP", "BBC News", "Sporting News"]
+KNOWN = ["The Verge", "TechCrunch", "The Guardian", "AP", "RT", "BBC News", "Sporting News", "The Age",
+         "Cnbc | World Business News Leader", "FOX News - Health", "FOX News - Lifestyle"]
 
 # question -> (sources, days, months)
 CASES = {
@@ -17,7 +18,13 @@ CASES = {
     "Which story ran on 2023-11-15 in the Guardian?": (["The Guardian"], ["2023-11-15"], ["2023-11"]),
     "What happened on Sept. 3, 2023?": ([], ["2023-09-03"], ["2023-09"]),
     "Compare Dec 2023 with January 2024.": ([], [], ["2023-12", "2024-01"]),
-    "Did AP or BBC News cover it in May 2023?": (["BBC News"], [], ["2023-05"]),  # names under 3 letters: never
+    "Did AP or BBC News cover it in May 2023?": (["AP", "BBC News"], [], ["2023-05"]),  # "AP" as written
+    # word-bounded: "Court" holds no "RT", "Apple" no "AP"; a short name only as written
+    "What did the Supreme Court say about Apple and Martin Scorsese?": ([], [], []),
+    "Is the map app any good?": ([], [], []),
+    "The age of AI: what did CNBC report?": (["Cnbc | World Business News Leader"], [], []),
+    "What did The Age report?": (["The Age"], [], []),
+    "What did FOX News say about flu?": (["FOX News - Health", "FOX News - Lifestyle"], [], []),
     "Sporting News, 1st Jan 2024": (["Sporting News"], ["2024-01-01"], ["2024-01"]),
     "in march of 2024": ([], [], ["2024-03"]),
     "techcrunch says": ([], [], []),

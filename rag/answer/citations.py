@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rag.answer.attribution import unattributed_speakers
 from rag.index.words import content_terms
 from rag.ingest.sentences import sentence_spans
 
@@ -182,11 +183,14 @@ def numbers_in(text: str) -> set[str]:
 
 def support_score(claim: str, passage_text: str) -> float:
     """Share of the claim's content words found in the passage; 0 when a number
-    of the claim is missing from the passage."""
+    of the claim is missing from the passage, or when the claim names a speaker the
+    passage attributes nothing to (rag.answer.attribution)."""
     terms = content_terms(claim)
     if not terms:
         return 0.0
     if not numbers_in(claim) <= numbers_in(passage_text):
+        return 0.0
+    if unattributed_speakers(claim, passage_text):  # "Zelensky said ..." where no one says he did
         return 0.0
     return len(terms & content_terms(passage_text)) / len(terms)
 
@@ -203,7 +207,8 @@ def best_quote(claim: str, passage_text: str) -> str:
     return best or passage_text.strip().split("\n")[-1][:300]
 
 
-def _passage_text(passage: Any) -> str:
+def passage_text(passage: Any) -> str:
+    """What a claim citing ``passage`` is checked against: its ``full_text`` (header included), else its text."""
     full = getattr(passage, "full_text", None)
     return full if isinstance(full, str) else str(getattr(passage, "text", passage))
 
@@ -303,7 +308,7 @@ def process_citations(text: str, passages: Sequence[Any], threshold: float = SUP
     "No" alone can be neither found in a passage nor missing from it.
     """
     new_text, picked, dropped, raw = renumber(text, len(passages))
-    texts = [_passage_text(passages[i]) for i in picked]
+    texts = [passage_text(passages[i]) for i in picked]
     claims_by_n: dict[int, list[Claim]] = {n: [] for n in range(1, len(picked) + 1)}
     quotes_by_n: dict[int, list[str]] = {n: [] for n in range(1, len(picked) + 1)}
     unsupported = 0

@@ -3,7 +3,9 @@
 Retrieved passages are grouped by article (best article first); overlapping or
 adjacent passages of one article are merged into one span of its text. The
 sentences of those spans are scored against the question with BM25 (the
-``bm25s`` library, through :class:`rag.index.lexical.LexicalIndex`), and the
+``bm25s`` library, through :class:`rag.index.lexical.LexicalIndex`; this is the
+one sentence ranker of the answer path: the fallback quotes the best of these
+scores, rag.answer.fallback), page furniture ("Also Read: ...") scoring 0, and the
 context is filled within a token budget: first each article's best sentence
 (in article order, so every retrieved article that matches at all is heard),
 then the next best sentences of any article, then the neighbours of the
@@ -16,6 +18,7 @@ source, that is one article, and the user sees the same excerpt.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -29,6 +32,9 @@ from rag.types import Passage
 
 GAP = " … "
 """Between two runs of sentences that are not next to each other in the article."""
+# Lines of a page that are not the article's reporting ("Also Read: ...", "Click here to ...").
+_BOILERPLATE = re.compile(r"^\W*(?:also read|read more|read also|related|recommended|more from|click here|"
+                          r"subscribe|sign up|follow us|advertisement|watch)\b", re.I)
 
 
 @dataclass
@@ -45,6 +51,7 @@ class Source:
     text: str  # the excerpt the model read
     score: float = 0.0  # the best passage's retrieval score
     sentences: list[str] = field(default_factory=list)  # the excerpt's sentences, in order
+    scores: list[float] = field(default_factory=list)  # each sentence's score for the question (0: not matched)
 
     @property
     def id(self) -> str:
@@ -142,7 +149,8 @@ def build_sources(
             scores = scores + dense_weight * np.clip(cosines, 0.0, None)
         floor = min_relative * float(scores.max()) if len(scores) else 0.0
         for sentence, score in zip(sentences, scores):
-            ok = len(sentence.text.split()) >= min_words and score > 0 and score >= floor
+            ok = (len(sentence.text.split()) >= min_words and score > 0 and score >= floor
+                  and not _BOILERPLATE.match(sentence.text))
             sentence.score = float(score) if ok else 0.0
 
     chosen: set[int] = set()
@@ -195,5 +203,5 @@ def build_sources(
             article_id=best.article_id, title=best.title, source=best.source,
             published_at=best.published_at, url=best.url, path=getattr(best, "path", None),
             passages=list(group), text=" ".join(parts), score=max(p.score for p in group),
-            sentences=[sentences[i].text for i in picked]))
+            sentences=[sentences[i].text for i in picked], scores=[sentences[i].score for i in picked]))
     return out

@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
-_MONTH_RE = r"(" + "|".join(_MONTHS) + r")"
+from rag.search.query_hints import MONTHS
+
+_MONTH_RE = r"(" + "|".join(MONTHS) + r")"
 _LATEST = re.compile(r"\b(?:latest|most recent|newest|most recently|last (?:report|article|story))\b", re.I)
 _LAST_SPAN = re.compile(r"\b(?:last|past|previous)\s+(week|month|(\d{1,2})\s+days)\b", re.I)
 _THIS_SPAN = re.compile(r"\bthis\s+(week|month)\b", re.I)
@@ -47,7 +48,7 @@ def date_range(question: str, newest: date | None, today: date | None = None) ->
         days = 7 if unit == "week" else 31 if unit == "month" else int(span.group(2))
         out.since, out.until = now - timedelta(days=days), now
     for match in _BOUND.finditer(question):
-        word, month = match.group(1).lower(), _MONTHS[match.group(2).lower()]
+        word, month = match.group(1).lower(), MONTHS[match.group(2).lower()]
         year = int(match.group(4)) if match.group(4) else _year_for(month, now)
         day = int(match.group(3)) if match.group(3) else None
         try:

@@ -13,11 +13,14 @@ publisher's best article even when the question's own search fills them.
 
 Can the index answer? Checked in this order, each without calling a model:
 
-1. ``unknown_outlet``: the question attributes reporting to a publisher of
-   which no article is indexed ("a Bloomberg report ..."; rag.answer.outlets).
-   Only when the index records publishers at all.
-2. ``unknown_name``: the question names someone or something that no indexed
-   passage mentions (rag.answer.names).
+1. ``unknown_outlet``: the question attributes reporting to an outlet of
+   which no article is indexed, nor a near miss of one ("an article by
+   Forbes", "according to Bloomberg" when no passage names Bloomberg either;
+   rag.answer.outlets). "The IPCC report" is a subject, not an outlet. Only
+   when the index records publishers at all.
+2. ``unknown_name``: the question names someone or something, as a whole
+   name, that no indexed passage mentions (rag.answer.names); the options of
+   an either/or question are not names to look up.
 3. ``no_evidence``: the best passage's dense cosine is below the embedder's
    measured threshold (:data:`MIN_COSINE`), or, for an embedder without one,
    no content word of the question is in any retrieved passage.
@@ -35,11 +38,11 @@ from typing import Any
 import numpy as np
 
 from rag.answer.dates import DateRange, date_range
-from rag.answer.names import missing_names, question_names
+from rag.answer.names import missing_names
 from rag.answer.outlets import unknown_outlets
+from rag.answer.question import Question
 from rag.config import AnswerSettings
 from rag.index.words import content_terms
-from rag.search.query_hints import query_hints
 from rag.search.retrieval import SearchFilters
 from rag.types import Passage
 
@@ -70,18 +73,19 @@ class Evidence:
     missing_names: list[str] = field(default_factory=list)
 
 
-def gather(opened: Any, settings: AnswerSettings, query: str, filters: SearchFilters | None = None,
+def gather(opened: Any, settings: AnswerSettings, question: Question, filters: SearchFilters | None = None,
            check_names: bool = True) -> Evidence:
-    """Retrieve for ``query`` and check what the index lacks (see module doc)."""
+    """Retrieve for ``question`` (parsed once, rag.answer.question) and check what the index
+    lacks (see module doc)."""
     retriever, snapshot = opened.retriever, opened.snapshot
+    query = question.text
     vector = opened.embedder.embed([query])[0]
     found = retriever.retrieve(query, settings.passages, filters, query_vector=vector)
     passages, vectors = list(found.passages), [found.vectors]
     seen = {p.id for p in passages}
-    hints = query_hints(query, retriever.known_sources)
     dates = date_range(query, _newest(snapshot))
     searches = [passages]
-    for hint in _hint_filters(hints, dates, filters):
+    for hint in _hint_filters(question, dates, filters):
         more = retriever.retrieve(query, settings.per_hint_passages, hint, query_vector=vector)
         keep = [i for i, p in enumerate(more.passages) if p.id not in seen]
         seen.update(more.passages[i].id for i in keep)
@@ -89,12 +93,17 @@ def gather(opened: Any, settings: AnswerSettings, query: str, filters: SearchFil
         vectors.append(more.vectors[keep])
     rel = relevance(query, vector, passages, vectors[0])
     passages = articles_in_turn(searches)
-    evidence = Evidence(query, passages, rel, outlets=list(hints.sources), dates=dates, vector=vector)
+    evidence = Evidence(query, passages, rel, outlets=question.sources, dates=dates, vector=vector)
     known = retriever.known_sources
+
+    def candidates(name: str) -> list[str]:
+        return _name_candidates(opened, name)
+
     if known:
-        evidence.unknown_outlets = unknown_outlets(query, known)
+        evidence.unknown_outlets = unknown_outlets(
+            question.attributions, known, mentioned=lambda name: not missing_names([name], candidates))
     if check_names and not evidence.unknown_outlets:
-        evidence.missing_names = missing_names(question_names(query, known), lambda n: _name_candidates(opened, n))
+        evidence.missing_names = missing_names(question.names, candidates)
     return evidence
 
 
@@ -148,7 +157,7 @@ def _newest(snapshot: Any) -> date | None:
         return None
 
 
-def _hint_filters(hints: Any, dates: DateRange | None, filters: SearchFilters | None) -> list[SearchFilters]:
+def _hint_filters(hints: Question, dates: DateRange | None, filters: SearchFilters | None) -> list[SearchFilters]:
     """One filter per named publisher, per named day and for the question's date range,
     within the user's own filters."""
     base = filters or SearchFilters()

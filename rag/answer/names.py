@@ -14,27 +14,35 @@ are spread over unrelated passages does not count as mentioned.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
-_MONTHS = frozenset("""january february march april may june july august september october november
-    december""".split())
-_NOT_NAMES = frozenset("""the a an considering based which who what does did do is was has have had between after
-    before how in when where why whose whom according following given both while since during""".split())
+from rag.search.query_hints import MONTHS, OutletMention
+
+# Capitalised words that are not names: question words, auxiliaries and function words a
+# question may capitalise after a comma or a quote.
+_NOT_NAMES = frozenset("""the a an which who what does did do is was are were has have had can could will would
+    should between after before how in on at when where why whose whom according both while since during
+    if or and but yes no""".split())
+_DATE_WORDS = frozenset(MONTHS) | frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 _EDGE = frozenset({"of", "the", "and", "&"})
-_NAME = re.compile(r"\b([A-Z][\w.-]*(?:'s)?(?:\s+(?:of|the|and|de|van|von|&)?\s*[A-Z][\w.-]*(?:'s)?)*)")
+# A year written as part of a name ("the 2022 World Cup") belongs to it: a passage about
+# the 2023 World Cup does not mention the 2022 one.
+_NAME = re.compile(r"\b((?:(?<=[Tt]he )(?:19|20)\d\d\s+)?[A-Z][\w.-]*(?:'s)?(?:\s+(?:of|the|and|de|van|von|&)?\s*[A-Z][\w.-]*(?:'s)?)*)")
 _WORDS = re.compile(r"\w+")
 
 
-def question_names(question: str, known_sources: Iterable[str] = ()) -> list[str]:
-    """Capitalised names in ``question`` other than publishers (see module doc)."""
+def question_names(question: str, outlets: Sequence[OutletMention] = ()) -> list[str]:
+    """Capitalised names in ``question`` other than the indexed publishers it names (``outlets``,
+    from :func:`rag.search.query_hints.outlet_mentions`; see module doc)."""
     text = question.replace("’", "'")
-    for source in sorted((s for s in known_sources if s), key=len, reverse=True):
-        text = re.sub(re.escape(source), " , ", text, flags=re.IGNORECASE)
+    for m in sorted(outlets, key=lambda m: m.start, reverse=True):  # the same length: spans stay valid
+        text = text[:m.start] + "," + " " * (m.end - m.start - 1) + text[m.end:]
     names: list[str] = []
     for match in _NAME.finditer(text):
-        if match.start() == 0:
-            continue  # the question's first word is capitalised anyway
-        for piece in re.split(r"'s\b|\s+and\s+|\s+&\s+", match.group(1)):
+        run = match.group(1)
+        if match.start() == 0:  # the question's first word is capitalised anyway
+            run = run.split(None, 1)[1] if " " in run else ""
+        for piece in re.split(r"'s\b|\s+and\s+|\s+&\s+", run):
             words = piece.strip(" .'").split()
             while words and words[0].lower() in _NOT_NAMES | _EDGE:
                 words = words[1:]
@@ -43,9 +51,9 @@ def question_names(question: str, known_sources: Iterable[str] = ()) -> list[str
             name = " ".join(words)
             # Initials alone ("U.S.", "U.K.") are skipped: the lexical index
             # drops one-letter tokens, so it could never find them.
-            if max(map(len, _WORDS.findall(name)), default=0) < 2:
+            if max((len(w) for w in _WORDS.findall(name) if not w.isdigit()), default=0) < 2:
                 continue
-            if len(name) >= 3 and name.lower() not in _MONTHS and name not in names:
+            if len(name) >= 3 and name.lower() not in _DATE_WORDS and name not in names:
                 names.append(name)
     return names
 

@@ -38,60 +38,41 @@ information", "do not contain ...") is marked refused too.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.answer.citations import Citation, process_citations, strip_markers
+from rag.answer.citations import Citation, CitedText, process_citations, strip_markers
 from rag.answer.context import Source, build_sources
 from rag.answer.evidence import MIN_COSINE, Evidence, gather, min_cosine, refusal_reason
-from rag.answer.followups import clean_rewrite, keyword_rewrite, looks_like_followup
-from rag.answer.prompts import (
-    NO_ANSWER,
-    answer_messages,
-    answer_options,
-    asks_for_a_phrase,
-    check_messages,
-    fixed_tokens,
-    is_yes_no,
-    rewrite_messages,
+from rag.answer.fallback import (
+    FALLBACK_INTRO,
+    NOT_ANSWERED,
+    NOT_ATTRIBUTED,
+    VERDICT_FALLBACK,
+    fallback,
+    unattributed,
+    what_quotes_miss,
 )
+from rag.answer.followups import clean_rewrite, keyword_rewrite, looks_like_followup
+from rag.answer.ports import AnsweringModel, SearchableIndex
+from rag.answer.prompts import NO_ANSWER, answer_messages, check_messages, fixed_tokens, rewrite_messages
+from rag.answer.question import Question, parse_question
 from rag.answer.repair import Repairs, repair_citations
+from rag.answer.replies import YES_NO, is_refusal, leading_answer, leading_verdict, without_yes_no
 from rag.answer.verdict import yes_no_threshold
 from rag.config import Settings
 from rag.disagree.answer_note import note_disagreements, settle_disagreements
-from rag.index.words import STOPWORDS, content_terms
-from rag.ingest.sentences import split_sentences
+from rag.index.words import content_terms
 from rag.search.retrieval import SearchFilters
 from rag.timeline.chat import story_reply
 
-__all__ = ["MIN_COSINE", "Answer", "Answerer", "Plan", "is_refusal", "keyword_rewrite", "looks_like_followup"]
+__all__ = ["FALLBACK_INTRO", "MIN_COSINE", "NOT_ANSWERED", "VERDICT_FALLBACK", "Answer", "Answerer", "Plan",
+           "is_refusal", "keyword_rewrite", "leading_answer", "leading_verdict", "looks_like_followup"]
 
 NOT_COVERED = f"{NO_ANSWER} The indexed articles do not appear to cover this question."
-FALLBACK_INTRO = ("The model's answer could not be used, so here are the sentences of the articles that best "
-                  "match your question:")
-# A yes/no question's verdict (or the option a two-answer question asked for, or the name a
-# "who/which" question asked for) is what was asked: when only the model's reasons fail the
-# support check, the verdict is kept, said to be the model's, and the quotes follow.
-VERDICT_FALLBACK = ("{verdict}, by the model's reading of the sources; its reasons could not be matched to "
-                    "them, so here are the sentences of the articles that best match your question:")
-_REFUSAL = re.compile(
-    r"insufficient information|not enough information|no (?:relevant )?information"
-    r"|(?:do|does|did) not (?:appear to |seem to )?(?:answer|contain|provide|mention|say|include|cover|specify|address)"
-    r"|(?:don't|doesn't) (?:answer|contain|provide|mention|say|include|cover|specify|address)"
-    r"|(?:cannot|can't|can not|unable to) (?:be )?(?:answer|determine|find|tell)",
-    re.IGNORECASE)
-_YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
-_FIRST_WORD = re.compile(r"^\W*([A-Za-z][\w-]*)")
-# The phrase a reply to "the name, number or phrase asked for first" opens with: up to the
-# first marker, comma, full stop or verb ("Sam Bankman-Fried is the individual ...").
-_LEADING_PHRASE = re.compile(
-    r"^\W*?(?P<phrase>[\w$][^\[\],.;:!?]*?)\s*(?=\[|[,.;:!?](?:\s|$)|\s(?:is|was|are|were|has|had|have|will|"
-    r"would|can|could|did|does|do)\b|$)")
-MAX_LEADING_WORDS = 6
 
 
 @dataclass
@@ -110,7 +91,8 @@ class Answer:
     timings: dict[str, float | None]
     standalone_question: str
     raw_text: str = ""  # the text as streamed
-    # "unknown_outlet", "unknown_name", "no_evidence" (model not called), "check" or "model"
+    # "unknown_outlet", "unknown_name", "no_evidence" (model not called), "check", "model", or
+    # "unsupported" (the answer and the quotes that could replace it do not answer the question)
     refusal_reason: str | None = None
     relevance: dict[str, float] = field(default_factory=dict)
     repairs: dict[str, int] = field(default_factory=dict)  # Repairs counts, plus "fallback"
@@ -153,48 +135,11 @@ class Plan:
     evidence: Evidence
     refusal: str | None  # a refusal_reason when the index cannot answer
     sources: list[Source]
+    parsed: Question | None = None  # the standalone question, parsed once (rag.answer.question)
 
     @property
     def retrieved(self) -> list:
         return self.evidence.passages
-
-
-def is_refusal(text: str) -> bool:
-    """True if the first sentence of ``text`` says the passages do not answer."""
-    plain = strip_markers(text).strip()
-    if not plain:
-        return False
-    sentences = split_sentences(plain)
-    return bool(_REFUSAL.search(sentences[0] if sentences else plain))
-
-
-def leading_verdict(text: str, question: str) -> str | None:
-    """The verdict ``text`` opens with, capitalised: "Yes" or "No" on a yes/no question, one
-    of the two answers a question names ("Consistent" for "... consistent or inconsistent?")."""
-    options = answer_options(question)
-    if options:
-        match = _FIRST_WORD.match(text)
-        word = match.group(1) if match else ""
-        return word.capitalize() if word.lower() in {o.lower() for o in options} else None
-    match = _YES_NO.match(text) if not asks_for_a_phrase(question) else None  # is_yes_no, no options
-    return match.group(1).capitalize() if match else None
-
-
-def leading_answer(text: str, question: str, sources: Sequence[Source]) -> str | None:
-    """The name, number or phrase ``text`` opens with, on a question that asks for one (not
-    yes/no), when it is short and one of ``sources`` says it word for word: what was asked,
-    kept in front of the quoted sentences like a verdict. A phrase no source's text contains
-    (a name from an article's title only, a guess), or one that opens with a function word
-    ("The plan"), is not kept."""
-    if not asks_for_a_phrase(question):
-        return None
-    match = _LEADING_PHRASE.match(text)
-    phrase = match.group("phrase").strip().rstrip("\"'”’") if match else ""
-    words = phrase.split()
-    if not words or len(words) > MAX_LEADING_WORDS or words[0].lower() in STOPWORDS:
-        return None  # "The plan was ...", "It is ...": a sentence, not the thing asked for
-    pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)", re.I)
-    return phrase if any(pattern.search(s.text) for s in sources) else None
 
 
 def refusal_text(evidence: Evidence, reason: str) -> str:
@@ -212,18 +157,20 @@ class Answerer:
     """Answers questions over one index with one chat model.
 
     ``opened_index`` (from :func:`rag.search.open_index.open_index`) and ``chat_model``
-    are created from ``settings`` on first use when not given. Stateless per
-    request: the caller keeps the history.
+    (rag.llm.registry) are created from ``settings`` on first use when not given; what
+    each must offer is declared in rag.answer.ports. Stateless per request: the caller
+    keeps the history.
     """
 
-    def __init__(self, settings: Settings, opened_index: Any = None, chat_model: Any = None):
+    def __init__(self, settings: Settings, opened_index: SearchableIndex | None = None,
+                 chat_model: AnsweringModel | None = None):
         self.settings = settings
         self._opened = opened_index
         self._owns_index = opened_index is None
         self._chat = chat_model
 
     @property
-    def opened(self) -> Any:
+    def opened(self) -> SearchableIndex:
         if self._opened is None:
             from rag.search.open_index import open_index
 
@@ -231,7 +178,7 @@ class Answerer:
         return self._opened
 
     @property
-    def chat_model(self) -> Any:
+    def chat_model(self) -> AnsweringModel:
         if self._chat is None:
             from rag.llm.registry import make_chat_model
 
@@ -272,15 +219,16 @@ class Answerer:
         """Rewrite, retrieve, check and build the sources (steps 1-3 of the module doc)."""
         a = self.settings.answer
         standalone = self.standalone_question(question, list(history))
-        evidence = gather(self.opened, a, standalone, filters, check_names=a.check_names)
+        parsed = parse_question(standalone, self.opened.retriever.known_sources)
+        evidence = gather(self.opened, a, parsed, filters, check_names=a.check_names)
         threshold = a.min_relevance or min_cosine(self.opened.embedder.model_id)
         reason = refusal_reason(evidence, threshold if threshold and threshold > 0 else None)
         if reason:
-            return Plan(question, standalone, evidence, reason, [])
+            return Plan(question, standalone, evidence, reason, [], parsed)
         count = count or self.chat_model.count_tokens
         llm = self.settings.llm
         whole = a.context == "passages"
-        budget = (llm.context_tokens - llm.max_answer_tokens - fixed_tokens(standalone, count)
+        budget = (llm.context_tokens - llm.max_answer_tokens - fixed_tokens(parsed, count)
                   if whole else a.context_tokens)
         sources = build_sources(standalone, evidence.passages, budget_tokens=budget, count=count,
                                 max_sources=a.max_sources, whole_passages=whole,
@@ -288,15 +236,16 @@ class Answerer:
                                 dense_weight=a.sentence_dense_weight, min_relative=a.sentence_min_relative)
         if evidence.dates and evidence.dates.latest:  # "the latest report": newest first
             sources.sort(key=lambda s: s.published_at or "", reverse=True)
-        return Plan(question, standalone, evidence, None if sources else "no_evidence", sources)
+        return Plan(question, standalone, evidence, None if sources else "no_evidence", sources, parsed)
 
     def sources_answer(self, plan: Plan) -> bool:
         """Step 4: the model's Yes/No on whether the sources answer (True when not asked)."""
         model = self.chat_model
         if not self.settings.answer.check_evidence or not model.can_rewrite:
             return True
-        reply = model.complete(check_messages(plan.standalone, plan.sources), max_tokens=3)
-        match = _YES_NO.match(reply)
+        reply = model.complete(check_messages(plan.parsed or parse_question(plan.standalone), plan.sources),
+                               max_tokens=3)
+        match = YES_NO.match(reply)
         return not (match and match.group(1).lower() == "no")
 
     # -- the pipeline --------------------------------------------------------------
@@ -346,13 +295,14 @@ class Answerer:
             return
 
         llm = self.settings.llm
-        messages = answer_messages(plan.standalone, plan.sources)
+        parsed = plan.parsed or parse_question(plan.standalone)
+        messages = answer_messages(parsed, plan.sources)
         prompt_tokens = sum(model.count_tokens(m["content"]) for m in messages)
         pieces: list[str] = []
         timings["first_token_ms"] = None
         # Closed when this generator is (a reader that stops mid-answer), so a
         # local model's lock is released then, not at garbage collection.
-        verdict = self._verdict_options(plan, model)
+        verdict = self._verdict_options(parsed, model)
         say("reading", sources=len(plan.sources))
         with closing(model.stream(messages, max_tokens=llm.max_answer_tokens, **verdict)) as deltas:
             for delta in deltas:
@@ -364,49 +314,63 @@ class Answerer:
                 pieces.append(delta)
                 yield delta
         raw = "".join(pieces)
-        text, repairs, fallback = self._finish(raw, plan)
-        text, flags = note_disagreements(text, plan.sources, self.opened.embedder.embed)
-        cited = process_citations(text, plan.sources, question=plan.standalone)
-        disagreements = settle_disagreements(cited, flags, plan.sources)
-        refused = not fallback and is_refusal(cited.text)
+        cited, repairs, fell_back, reason = self._finish(raw, plan, parsed, quotes_only=not model.can_rewrite)
+        if reason is None and not fell_back and is_refusal(cited.text):
+            reason = "model"
+        disagreements: list[dict] = []
+        if reason is None:  # sources that differ on what the answer relies on: said, with both citations
+            noted, flags = note_disagreements(cited.text, plan.sources, self.opened.embedder.embed)
+            if flags:
+                cited = process_citations(noted, plan.sources, question=plan.standalone)
+                disagreements = settle_disagreements(cited, flags, plan.sources)
         timings["total_ms"] = ms()
-        yield Answer(text=cited.text, citations=cited.citations, passages=plan.sources, refused=refused,
+        yield Answer(text=cited.text, citations=cited.citations, passages=plan.sources, refused=reason is not None,
                      dropped_citations=cited.dropped, unsupported_citations=cited.unsupported,
-                     timings=timings, raw_text=raw, refusal_reason="model" if refused else None,
-                     repairs={**repairs.to_dict(), "fallback": int(fallback)}, prompt_tokens=prompt_tokens,
+                     timings=timings, raw_text=raw, refusal_reason=reason,
+                     repairs={**repairs.to_dict(), "fallback": int(fell_back)}, prompt_tokens=prompt_tokens,
                      disagreements=disagreements, **base)
 
-    def _verdict_options(self, plan: Plan, model: Any) -> dict[str, float]:
+    def _verdict_options(self, parsed: Question, model: AnsweringModel) -> dict[str, float]:
         """``yes_no_threshold`` for the model's stream on a yes/no question, when it has one
         (rag.answer.verdict)."""
-        if not getattr(model, "calibrates_yes_no", False) or not is_yes_no(plan.standalone):
+        if not model.calibrates_yes_no or not parsed.is_yes_no:
             return {}
         threshold = yes_no_threshold(self.settings.answer.yes_no_threshold, str(model.model))
         return {} if threshold is None else {"yes_no_threshold": threshold}
 
-    def _finish(self, raw: str, plan: Plan) -> tuple[str, Repairs, bool]:
-        """Repair the raw answer's citations; fall back to quoted sentences when it says nothing
-        (bare markers) or nothing in it is supported. Returns (text, repairs, fell back)."""
-        text, repairs = repair_citations(raw, plan.sources, plan.standalone)
+    def _finish(self, raw: str, plan: Plan, parsed: Question,
+                quotes_only: bool = False) -> tuple[CitedText, Repairs, bool, str | None]:
+        """Repair and check the raw answer's citations once; fall back to quoted sentences when
+        it says nothing (bare markers) or nothing in it is supported, or refuse when the quotes
+        do not answer either (rag.answer.fallback). Returns (checked text, repairs, fell back,
+        refusal reason or None)."""
+        text, repairs = repair_citations(without_yes_no(raw, parsed), plan.sources, plan.standalone)
+        cited = process_citations(text, plan.sources, question=plan.standalone)
         words = strip_markers(text).strip()
         if words and is_refusal(words):
-            return text, repairs, False
-        supported = process_citations(text, plan.sources, question=plan.standalone)
-        if words and any(claim.supported for c in supported.citations for claim in c.claims):
-            return text, repairs, False
-        kept = leading_verdict(words, plan.standalone) or leading_answer(words, plan.standalone, plan.sources)
-        fallback = self._fallback(plan, kept)
-        if fallback is None:  # nothing in the sources matches the question either
-            return (text if words else NOT_COVERED), repairs, False
-        return fallback, repairs, True
+            return cited, repairs, False, None
+        if words and any(claim.supported for c in cited.citations for claim in c.claims):
+            return self._checked_answer(cited, repairs, plan, parsed, quotes_only)
+        kept = leading_verdict(words, parsed) or leading_answer(words, parsed, plan.sources)
+        quoted, refused = fallback(parsed, plan.sources, kept)
+        if quoted is None:  # nothing in the sources matches the question either
+            if words:
+                return cited, repairs, False, None
+            return process_citations(NOT_COVERED, plan.sources), repairs, False, "no_evidence"
+        return process_citations(quoted, plan.sources, question=plan.standalone), repairs, not refused, \
+            "unsupported" if refused else None
 
-    def _fallback(self, plan: Plan, verdict: str | None = None) -> str | None:
-        """The sources' sentences that best match the question, cited (the extractive answer),
-        after the model's ``verdict`` (:func:`leading_verdict`, :func:`leading_answer`) when it gave one."""
-        from rag.llm.extractive import ExtractiveChatModel, cite
-
-        picked = ExtractiveChatModel().select(plan.standalone, [s.text for s in plan.sources])
-        if not picked:
-            return None
-        intro = VERDICT_FALLBACK.format(verdict=verdict) if verdict else FALLBACK_INTRO
-        return intro + "".join("\n\n" + cite(sentence, n) for sentence, n in picked)
+    def _checked_answer(self, cited: CitedText, repairs: Repairs, plan: Plan, parsed: Question,
+                        quotes_only: bool) -> tuple[CitedText, Repairs, bool, str | None]:
+        """A supported answer, unless it does not answer what was asked: the outlet or speaker
+        the question attributes reporting to is in none of its cited sources, or (a backend that
+        only quotes) its quotes miss a name or number the question names (rag.answer.fallback)."""
+        ids = {c.passage_id for c in cited.citations}
+        missing = unattributed(parsed, [s for s in plan.sources if s.id in ids])
+        if missing:
+            return process_citations(NOT_ATTRIBUTED.format(name=missing), []), repairs, False, "unsupported"
+        cited_text = [f"{s.title}\n{s.text}" for s in plan.sources if s.id in ids]
+        why = what_quotes_miss(parsed, [strip_markers(cited.text)], cited_text) if quotes_only else None
+        if why:
+            return process_citations(NOT_ANSWERED.format(why=why), []), repairs, False, "unsupported"
+        return cited, repairs, False, None

@@ -12,10 +12,10 @@ same question always gets the same answer: rag.llm.llama_cpp).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from rag.answer.question import Question
 from rag.llm.base import estimate_tokens
 from rag.llm.sources import QUESTION_PREFIX, format_source, format_sources
 from rag.types import human_date
@@ -27,25 +27,27 @@ NO_ANSWER = "Insufficient information."
 
 SYSTEM_PROMPT = """You answer questions about news articles using only the numbered sources given.
 Reply in one or two short sentences. After each sentence, cite the sources it comes from, like [1] or [1][2]."""
+"""For a question answered with a phrase, a verdict or an option (fact, yes/no, choice)."""
+
+PARAGRAPH_SYSTEM_PROMPT = """You answer questions about news articles using only the numbered sources given.
+After each sentence, cite the sources it comes from, like [1] or [1][2]. When a source attributes something to someone ("according to reports", "officials said"), keep that attribution."""
+"""For a question answered with a short paragraph or a list (explanation, summary, comparison,
+timeline, list): no demand for one or two sentences."""
 
 YES_NO_INSTRUCTION = "Answer Yes or No first, then give the reason in one short sentence, with [n] citations:"
 ANSWER_INSTRUCTION = "Answer with the name, number or phrase asked for first, then one short sentence, with [n] citations:"
-CHOICE_INSTRUCTION = 'Answer "{0}" or "{1}" first, then give the reason in one short sentence, with [n] citations:'
+CHOICE_INSTRUCTION = ('Answer "{0}" or "{1}" first (or "Both" or "Neither" if that is what the sources say; '
+                      'never Yes or No), then give the reason in one short sentence, with [n] citations:')
+KIND_INSTRUCTIONS = {
+    "list": "Name every item the sources give (there may be several), as a short list, each with its [n]:",
+    "explanation": "Explain in two to four short sentences, each followed by the [n] of the source it comes from:",
+    "summary": ("Summarise what the sources say in two to four short sentences, each followed by the [n] of "
+                "the source it comes from:"),
+    "comparison": ("Compare them in two to four short sentences, saying what each source says, each followed "
+                   "by its [n]:"),
+    "timeline": "Give the main events in date order, in two to four short sentences, each followed by its [n]:",
+}
 CHECK_INSTRUCTION = "Do the sources above contain the information needed to answer this question? Reply Yes or No."
-_CLAUSE_START = re.compile(
-    r"(?:^|[,;:]\s*)(?:and\s+|but\s+|so\s+)?(?P<word>is|are|was|were|do|does|did|has|have|had|can|could|will|would|"
-    r"should|shall|may|might|must|isn't|aren't|wasn't|weren't|doesn't|didn't|hasn't|haven't|"
-    r"who|whom|whose|what|which|where|when|why|how)\b", re.I)
-_WH = frozenset("who whom whose what which where when why how".split())
-# A question that names its two possible answers ("consistent or inconsistent", "before or
-# after") is answered with one of them, not with yes or no.
-_OPTION_PAIR = re.compile(r"\b([A-Za-z][\w-]*) or ([A-Za-z][\w-]*)\b")
-_OPPOSITES = frozenset(frozenset(pair) for pair in (
-    ("before", "after"), ("earlier", "later"), ("more", "less"), ("higher", "lower"), ("larger", "smaller"),
-    ("bigger", "smaller"), ("increase", "decrease"), ("rise", "fall"), ("same", "different"),
-    ("similar", "different"), ("better", "worse"), ("positive", "negative"), ("true", "false"),
-    ("stronger", "weaker"), ("faster", "slower"), ("change", "consistency"), ("change", "continuity")))
-_NEGATING_PREFIXES = ("in", "un", "dis", "non", "non-", "im", "il", "ir")
 
 REWRITE_PROMPT = """Rewrite the user's last question as one standalone question that can be understood without the conversation: replace pronouns and vague references with the names and things they refer to. Do not answer it. Reply with the rewritten question only."""
 
@@ -70,60 +72,38 @@ def _user_prompt(question: str, sources: Sequence[Any], instruction: str) -> str
     return f"Sources:\n\n{body}\n\n{QUESTION_PREFIX}{question}\n{instruction}"
 
 
-def is_yes_no(question: str) -> bool:
-    """True for a question that asks for yes or no: its first clause that opens with a
-    verb or a question word opens with a verb ("Did ...", "Between A and B, was there ..."),
-    and it does not name its two answers (:func:`answer_options`)."""
-    return _asks_with_a_verb(question) and answer_options(question) is None
+def instruction_for(question: Question) -> str:
+    """The last line of the answer prompt: the answer's shape for the question's kind
+    (docs/answers.md, "Answer shapes")."""
+    if question.kind == "choice" and question.options:
+        return CHOICE_INSTRUCTION.format(*question.options[:2])
+    if question.kind == "yes_no":
+        return YES_NO_INSTRUCTION
+    return KIND_INSTRUCTIONS.get(question.kind, ANSWER_INSTRUCTION)
 
 
-def asks_for_a_phrase(question: str) -> bool:
-    """True for a question answered with the name, number or phrase it asks for
-    (``ANSWER_INSTRUCTION``): one that is neither yes/no nor names its two answers."""
-    return not _asks_with_a_verb(question)
+def system_prompt_for(question: Question) -> str:
+    """The system prompt for the question's kind: short answers, or paragraphs and lists."""
+    return PARAGRAPH_SYSTEM_PROMPT if question.wants_paragraph or question.kind == "list" else SYSTEM_PROMPT
 
 
-def _asks_with_a_verb(question: str) -> bool:
-    match = _CLAUSE_START.search(question.strip())
-    return bool(match) and match.group("word").lower() not in _WH
+def answer_messages(question: Question, sources: Sequence[Any]) -> list[dict]:
+    """The chat messages asking for a cited answer to ``question`` from ``sources`` (numbered 1..n),
+    shaped by the question's kind; the same for every backend."""
+    return [{"role": "system", "content": system_prompt_for(question)},
+            {"role": "user", "content": _user_prompt(question.text, sources, instruction_for(question))}]
 
 
-def answer_options(question: str) -> tuple[str, str] | None:
-    """The two answers a question that opens with a verb offers ("Were they consistent or
-    inconsistent?", "Did it come before or after ...?"), or None: a pair of opposites joined
-    by "or", as written. A question-word question ("Who ... before or after ...?") asks for
-    something else."""
-    if not _asks_with_a_verb(question):
-        return None
-    for match in _OPTION_PAIR.finditer(question):
-        a, b = match.group(1).lower(), match.group(2).lower()
-        if frozenset((a, b)) in _OPPOSITES or any(b == p + a or a == p + b for p in _NEGATING_PREFIXES):
-            return match.group(1), match.group(2)
-    return None
+def check_messages(question: Question, sources: Sequence[Any]) -> list[dict]:
+    """The answer prompt, with the same system message, asking only whether ``sources`` can
+    answer ``question`` (Yes/No)."""
+    return [{"role": "system", "content": system_prompt_for(question)},
+            {"role": "user", "content": _user_prompt(question.text, sources, CHECK_INSTRUCTION)}]
 
 
-def answer_messages(question: str, sources: Sequence[Any]) -> list[dict]:
-    """The chat messages asking for a cited answer to ``question`` from ``sources`` (numbered 1..n)."""
-    options = answer_options(question)
-    if options:
-        instruction = CHOICE_INSTRUCTION.format(*options)
-    elif _asks_with_a_verb(question):  # is_yes_no, the options being known to be none
-        instruction = YES_NO_INSTRUCTION
-    else:
-        instruction = ANSWER_INSTRUCTION
-    return [{"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": _user_prompt(question, sources, instruction)}]
-
-
-def check_messages(question: str, sources: Sequence[Any]) -> list[dict]:
-    """The same prompt asking only whether ``sources`` can answer ``question`` (Yes/No)."""
-    return [{"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": _user_prompt(question, sources, CHECK_INSTRUCTION)}]
-
-
-def fixed_tokens(question: str, count: Any = estimate_tokens) -> int:
+def fixed_tokens(question: Question, count: Any = estimate_tokens) -> int:
     """Tokens of the answer prompt without its sources (system prompt, question, template)."""
-    return (count(SYSTEM_PROMPT) + count(_user_prompt(question, [], YES_NO_INSTRUCTION))
+    return (count(system_prompt_for(question)) + count(_user_prompt(question.text, [], instruction_for(question)))
             + 2 * MESSAGE_OVERHEAD)
 
 

@@ -43,14 +43,15 @@ from rag.answer.citations import (
     judge_support,
     marker_groups,
     parse_markers,
+    passage_text,
     strip_markers,
     support_score,
 )
 from rag.index.words import content_terms
 from rag.ingest.sentences import sentence_spans
+from rag.llm.sources import with_marker
 
 _BETWEEN_GROUPS = re.compile(r"[\s,;]*")
-_CLOSING = re.compile(r"([.!?…]+[\"'”’)\]]*)\s*$")
 
 
 @dataclass
@@ -67,19 +68,6 @@ class Repairs:
                 "trimmed": self.trimmed}
 
 
-def _text(source: Any) -> str:
-    full = getattr(source, "full_text", None)
-    return full if isinstance(full, str) else str(getattr(source, "text", source))
-
-
-def _with_marker(sentence: str, markers: str) -> str:
-    """``sentence`` with ``markers`` placed before its closing punctuation."""
-    match = _CLOSING.search(sentence)
-    if match:
-        return f"{sentence[: match.start()].rstrip()} {markers}{match.group(1)}"
-    return f"{sentence.rstrip()} {markers}"
-
-
 def _units(text: str) -> list[tuple[int, int]]:
     """Sentence spans, with a span made only of markers ("[2]") joined to the sentence before."""
     units: list[tuple[int, int]] = []
@@ -94,7 +82,7 @@ def _units(text: str) -> list[tuple[int, int]]:
 def repair_citations(text: str, sources: Sequence[Any], question: str = "",
                      threshold: float = SUPPORT_THRESHOLD) -> tuple[str, Repairs]:
     """``text`` with uncited or mis-cited sentences repaired (see module doc)."""
-    texts = [_text(s) for s in sources]
+    texts = [passage_text(s) for s in sources]
     repairs = Repairs()
     units = _units(text)
     any_marker = bool(parse_markers(text))
@@ -110,7 +98,7 @@ def repair_citations(text: str, sources: Sequence[Any], question: str = "",
             if not numbers and not any_marker and question and len(units) == 1:
                 covering = _best(question, texts, threshold, top=2)
                 if covering:
-                    unit = _with_marker(unit, "".join(f"[{n}]" for n in covering))
+                    unit = with_marker(unit, "".join(f"[{n}]" for n in covering))
                     repairs.cited += 1
             out.append(unit)
             continue
@@ -119,13 +107,13 @@ def repair_citations(text: str, sources: Sequence[Any], question: str = "",
             if support_score(claim, union) < threshold:
                 better = _best(claim, texts, threshold, top=1)
                 if better:
-                    unit = _with_marker(strip_markers(unit).rstrip(), f"[{better[0]}]")
+                    unit = with_marker(strip_markers(unit).rstrip(), f"[{better[0]}]")
                     repairs.recited += 1
             out.append(unit)
             continue
         best = _best(claim, texts, threshold, top=1)
         if best:
-            unit = _with_marker(unit, f"[{best[0]}]")
+            unit = with_marker(unit, f"[{best[0]}]")
             repairs.cited += 1
         else:
             repairs.uncited += 1

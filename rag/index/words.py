@@ -20,11 +20,12 @@ from rag.index.lexical import tokenize
 
 FRAMING_WORDS = frozenset("""
     said says say told tell report reported reports reporting according article articles news passage
-    passages source sources mention mentioned mentions state stated states note noted also however
+    passages source sources mention mentioned mentions note noted also however
     information provided given text indicates indicated highlighted suggests would could many much one
     yes please know done whose
 """.split())
-"""Words about asking, reporting or sourcing, not about the subject."""
+"""Words about asking, reporting or sourcing, not about the subject. ("state" is not one: it
+is also a noun, as in "state media" or "the Islamic State".)"""
 
 STOPWORDS = frozenset(w.lower() for w in STOPWORDS_EN_PLUS) | FRAMING_WORDS
 """Every word that is not content (lower case, unstemmed)."""

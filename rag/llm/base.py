@@ -44,8 +44,10 @@ class ChatModel(ABC):
     its first token's odds and open a yes/no reply with the calibrated verdict."""
 
     @abstractmethod
-    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
-        """Yield the answer to ``messages`` in pieces."""
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None,
+               yes_no_threshold: float | None = None) -> Iterator[str]:
+        """Yield the answer to ``messages`` in pieces. ``yes_no_threshold`` is used only by a
+        model whose ``calibrates_yes_no`` is true; any other ignores it."""
 
     def complete(self, messages: list[dict], **kw: Any) -> str:
         """The whole answer as one string (the joined stream)."""

@@ -8,7 +8,6 @@ messages as every other backend.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ from rag.config import LLMSettings
 from rag.index.words import content_words
 from rag.ingest.sentences import split_sentences as shared_split_sentences
 from rag.llm.base import ChatModel, last_user_message
-from rag.llm.sources import read_question, read_sources
+from rag.llm.sources import read_question, read_sources, with_marker
 
 EXTRACTIVE_INTRO = (
     "No language model was used: these are the sentences from the articles that best match "
@@ -26,8 +25,6 @@ EXTRACTIVE_NOTHING = (
     "No language model was used, and the articles given do not appear to answer this question: "
     "none of their sentences share its key words."
 )
-
-_CLOSING = re.compile(r"([.!?…]+[\"'”’)\]]*)\s*$")
 
 
 def _question_words(text: str) -> str:
@@ -41,11 +38,8 @@ def split_sentences(text: str) -> list[str]:
 
 
 def cite(sentence: str, n: int) -> str:
-    """``sentence`` with ``[n]`` placed before its closing punctuation (also the pipeline's fallback)."""
-    match = _CLOSING.search(sentence)
-    if match:
-        return f"{sentence[: match.start()].rstrip()} [{n}]{match.group(1)}"
-    return f"{sentence} [{n}]"
+    """``sentence`` with ``[n]`` placed before its closing punctuation."""
+    return with_marker(sentence, f"[{n}]")
 
 
 class ExtractiveChatModel(ChatModel):
@@ -89,7 +83,8 @@ class ExtractiveChatModel(ChatModel):
         order = sorted((i for i in range(len(candidates)) if scores[i] > 0), key=lambda i: (-scores[i], i))
         return [candidates[i] for i in order[: self.max_sentences]]
 
-    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None,
+               yes_no_threshold: float | None = None) -> Iterator[str]:
         prompt = last_user_message(messages)
         picked = self.select(read_question(prompt), [block.text for block in read_sources(prompt)])
         if not picked:

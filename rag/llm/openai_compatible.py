@@ -61,7 +61,8 @@ class OpenAIChatModel(ChatModel):
         except Exception as exc:  # noqa: BLE001 - translated below
             raise self._translate(exc, "listing models") from None
 
-    def stream(self, messages: list[dict], *, max_tokens: int | None = None) -> Iterator[str]:
+    def stream(self, messages: list[dict], *, max_tokens: int | None = None,
+               yes_no_threshold: float | None = None) -> Iterator[str]:
         model = self.model
         try:
             response = self._client.chat.completions.create(

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 QUESTION_PREFIX = "Question: "
+_CLOSING = re.compile(r"([.!?…]+[\"'”’)\]]*)\s*$")
 _LABEL = re.compile(r"^\[(\d{1,3})\] [^\n]*\n", re.MULTILINE)
 
 
@@ -69,3 +70,13 @@ def read_question(prompt: str) -> str:
     if not sep:
         return prompt.removeprefix(QUESTION_PREFIX).strip() if prompt.startswith(QUESTION_PREFIX) else prompt.strip()
     return tail.split("\n", 1)[0].strip()
+
+
+def with_marker(sentence: str, markers: str) -> str:
+    """``sentence`` with citation ``markers`` ("[2]", "[1][3]") placed before its closing
+    punctuation: how the extractive model, the pipeline's fallback and the citation repair
+    all cite a sentence."""
+    match = _CLOSING.search(sentence)
+    if match:
+        return f"{sentence[: match.start()].rstrip()} {markers}{match.group(1)}"
+    return f"{sentence.rstrip()} {markers}"
