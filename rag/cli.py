@@ -72,7 +72,7 @@ def index_build(
         emit_json({**report.to_dict(), "large_files": large})
         return
     typer.echo(terminal_safe(
-        f"{report.articles} articles, {report.passages} passages in {settings.index_dir} "
+        f"{report.articles} articles, {report.passages} passages in {Path(settings.index_dir).resolve()} "
         f"(added {report.added}, updated {report.updated}, removed {report.removed}, "
         f"unchanged {report.unchanged}; embedded {report.embedded_passages} passages) in {report.seconds:.1f}s"
     ))
