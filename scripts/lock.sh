@@ -7,7 +7,7 @@
 #   scripts/lock.sh --check   fail, naming the file, when a lock no longer matches
 #                             pyproject.toml (run by .ci/run); needs PyPI
 # torch is the CPU build from /opt/wheels (requirements/torch-cpu.txt), found with
-# --find-links as scripts/install.sh has always done; see docs/install.md.
+# --find-links as scripts/install.sh has always done; see docs/configuration.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 uv="${UV:-$(command -v uv || echo .venv/bin/uv)}"
