@@ -42,7 +42,10 @@ class RecordedReplies(ChatModel):
     """A chat model that replies to each question with the reply recorded for it; it counts
     tokens with ``counter`` (the recorded run's model) so the sources come out the same."""
 
-    can_rewrite = False  # no follow-ups or checks to replay
+    # The replies are a language model's: the pipeline must treat them as such (a backend that
+    # only quotes has its answer tested as quotes). Nothing is rewritten in a replay: the
+    # questions are asked standalone, without history, and the evidence check is off.
+    can_rewrite = True
 
     def __init__(self, replies: dict[str, str], counter: Any):
         self.replies, self.counter = replies, counter

@@ -11,26 +11,33 @@ citations.
 The steps, each in its own module:
 
 1. follow-ups are rewritten into standalone questions (rag.answer.followups);
-2. the evidence is retrieved, one search for the question and one per named
+2. the standalone question is parsed once into a :class:`~rag.answer.question.Question`
+   (kind, options, outlets, attributions, names, dates), which every later step reads;
+3. the evidence is retrieved, one search for the question and one per named
    publisher and day, and the index is checked for what the question names
-   (rag.answer.evidence): a question about a publisher or a name that no
-   indexed article has, or with no relevant passage, is refused without
-   calling the model (``Answer.refusal_reason`` says which check);
-3. the sources are built: one numbered excerpt per article with the
+   (rag.answer.evidence): a question attributing reporting to an outlet the
+   index lacks, naming a whole name no indexed article has, or with no
+   relevant passage, is refused without calling the model
+   (``Answer.refusal_reason`` says which check);
+4. the sources are built: one numbered excerpt per article with the
    question's evidence sentences (rag.answer.context);
-4. with a language model and ``answer.check_evidence`` on, the model is asked
+5. with a language model and ``answer.check_evidence`` on, the model is asked
    first, in a separate short call over the same prompt, whether the sources
    answer the question at all; a "No" is a refusal (``refusal_reason``
    ``"check"``);
-5. the model answers from the sources (on a yes/no question an in-process
-   model opens with the verdict of its first-token odds at a measured
-   threshold, rag.answer.verdict); a reply of bare markers, or one that
-   no source supports, is replaced by the sentences of the sources that best
-   match the question (no error is shown when they can answer), after the
-   verdict or the name the model gave, when there is one;
-6. uncited sentences are cited in code, marker groups whose sources do not
+6. the model answers in the shape of the question's kind (rag.answer.prompts;
+   on a yes/no question an in-process model opens with the verdict of its
+   first-token odds at a measured threshold, rag.answer.verdict);
+7. uncited sentences are cited in code, marker groups whose sources do not
    support their claim are trimmed or re-pointed (rag.answer.repair), and every
-   citation is checked.
+   citation is checked once (a claim naming a speaker its source does not
+   give is not supported: rag.answer.attribution);
+8. a reply of bare markers, or one that no source supports, is replaced by
+   the sources' best sentences after the verdict, option or name the model
+   gave, or, without one, only when those sentences could answer; otherwise,
+   and when the answer rests on no source of the outlet or speaker the
+   question attributes it to, the answer is a refusal that says why
+   (rag.answer.fallback, ``refusal_reason`` ``"unsupported"``).
 
 A model that itself says the sources do not answer ("Insufficient
 information", "do not contain ...") is marked refused too.
@@ -351,6 +358,9 @@ class Answerer:
             return cited, repairs, False, None
         if words and any(claim.supported for c in cited.citations for claim in c.claims):
             return self._checked_answer(cited, repairs, plan, parsed, quotes_only)
+        missing = unattributed(parsed, plan.sources)  # no source at all says what it reported
+        if missing:
+            return process_citations(NOT_ATTRIBUTED.format(name=missing), []), repairs, False, "unsupported"
         kept = leading_verdict(words, parsed) or leading_answer(words, parsed, plan.sources)
         quoted, refused = fallback(parsed, plan.sources, kept)
         if quoted is None:  # nothing in the sources matches the question either
