@@ -113,6 +113,13 @@ def parse_day(value: Optional[str], flag: str) -> Optional[date]:
         fail(f"{flag} expects a date like 2023-10-31, got {value!r}", code=2)
 
 
+def filters_from_flags(source: Optional[list[str]], since: Optional[str], until: Optional[str]):
+    """The search filters that ``--source``, ``--since`` and ``--until`` name."""
+    from rag.types import SearchFilters
+
+    return SearchFilters(sources=source or [], since=parse_day(since, "--since"), until=parse_day(until, "--until"))
+
+
 @app.command("search")
 def search(
     query: str = typer.Argument(..., help="What to look for."),
@@ -126,10 +133,9 @@ def search(
     """Passages that match QUERY, best first."""
     from rag.search.open_index import open_index
     from rag.search.results import search_rows
-    from rag.search.retrieval import SearchFilters
 
     settings = settings_for(index)
-    filters = SearchFilters(sources=source or [], since=parse_day(since, "--since"), until=parse_day(until, "--until"))
+    filters = filters_from_flags(source, since, until)
     try:
         rows = search_rows(open_index(settings), query, k or settings.retrieval.k, filters)
     except RagError as exc:
@@ -366,7 +372,7 @@ def _num(value, digits: int = 3) -> str:
 
 from rag.cli_timeline import register as _register_timeline  # noqa: E402
 
-_register_timeline(app, eval_app, settings_for, fail, parse_day)
+_register_timeline(app, eval_app, settings_for, fail, filters_from_flags)
 
 
 @app.command("ui", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -386,7 +392,8 @@ from rag.cli_serve import register as _register_serve  # noqa: E402 - `rag serve
 
 register_index_commands(index_app, settings_for, fail)
 _register_serve(app)
-_register_disagreements(app, eval_app, settings_for=settings_for, fail=fail, parse_day=parse_day)
+_register_disagreements(app, eval_app, settings_for=settings_for, fail=fail,
+                        filters_from_flags=filters_from_flags)
 
 
 if __name__ == "__main__":  # python -m rag.cli

@@ -40,7 +40,7 @@ def print_disagreements(result: dict) -> None:
 
 
 def register(app: typer.Typer, eval_app: typer.Typer, *, settings_for: Callable, fail: Callable,
-             parse_day: Callable) -> None:
+             filters_from_flags: Callable) -> None:
     """Add ``disagreements`` to ``app`` and ``disagreements`` to ``eval_app``."""
 
     @app.command("disagreements")
@@ -56,11 +56,9 @@ def register(app: typer.Typer, eval_app: typer.Typer, *, settings_for: Callable,
         """Numbers, dates and attributions on which the articles about QUERY differ."""
         from rag.disagree.topic import differences
         from rag.search.open_index import open_index
-        from rag.types import SearchFilters
 
         settings = settings_for(index)
-        filters = SearchFilters(sources=source or [], since=parse_day(since, "--since"),
-                                until=parse_day(until, "--until"))
+        filters = filters_from_flags(source, since, until)
         try:
             opened = open_index(settings)
             try:

@@ -16,7 +16,7 @@ from rag.errors import RagError
 
 
 def register(app: typer.Typer, eval_app: typer.Typer, settings_for: Callable, fail: Callable,
-             parse_day: Callable) -> None:
+             filters_from_flags: Callable) -> None:
     """Add ``timeline`` to ``app`` and ``timeline`` to ``eval_app``."""
 
     @app.command("timeline")
@@ -34,11 +34,9 @@ def register(app: typer.Typer, eval_app: typer.Typer, settings_for: Callable, fa
         """Who reported what about a story, and when: its events in date order."""
         from rag.search.open_index import open_index
         from rag.timeline.build import build_timeline
-        from rag.types import SearchFilters
 
         settings = settings_for(index)
-        filters = SearchFilters(sources=source or [], since=parse_day(since, "--since"),
-                                until=parse_day(until, "--until"))
+        filters = filters_from_flags(source, since, until)
         try:
             opened = open_index(settings)
             try:
