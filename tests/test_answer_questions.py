@@ -53,6 +53,12 @@ ARTICLES = [
      "long-range weapons. The plan also asks for an invitation to join NATO and for long-term financial "
      "support from Western allies. Zelensky presented the plan to parliament on Wednesday. The plan "
      "includes a secret annex on Western deterrence, according to reports."),
+    ("school.md", "Edtech 10 Minute School raises funding", "Tech Wire",
+     "Bangladeshi edtech 10 Minute School raised a pre-Series A round of $5.5 million. "
+     "The round was led by Conjunction Capital."),
+    ("scooters.md", "Scooter maker raises money for its new funding round", "Tech Wire",
+     "Electric scooter startup Ather raised $384.4 million in a new funding round. "
+     "Singapore's Temasek led the funding round."),
 ]
 
 
@@ -133,7 +139,8 @@ def test_explanations_and_summaries_are_asked_for_a_cited_paragraph(served, serv
     system, instruction = asked(server)
     assert served.plan(question).parsed.kind == kind
     assert system == PARAGRAPH_SYSTEM_PROMPT and "one or two short sentences" not in system
-    assert "two to four short sentences" in instruction and "[n]" in instruction
+    assert ("two to four short sentences" if kind == "explanation" else "three to five short sentences") \
+        in instruction and "[n]" in instruction
 
 
 @pytest.mark.parametrize("question, options", [
@@ -187,7 +194,22 @@ def test_a_list_question_gets_the_whole_list(extractive, served, server):
         assert ask in answer.text
     server.script_reply("- Permission to strike targets inside Russia [1]")
     served.answer(question)
-    assert "Name every item the sources give" in asked(server)[1]
+    assert "List every item the sources give" in asked(server)[1]
+
+
+def test_an_answer_resting_only_on_articles_about_something_else_is_not_shown(served, server):
+    question = "Tell me about 10 Minute School's new funding round."
+    server.script_reply("10 Minute School raised $384.4 million in a new funding round [1]. "
+                        "Singapore's Temasek led the funding round [2].")
+    answer = served.answer(question)
+    # Both claims are checked against the scooter article (the repair points them there), which
+    # never names 10 Minute School: the reply is replaced, not shown as the answer.
+    assert answer.repairs["fallback"] == 1 or answer.refused
+    assert "10 Minute School raised $384.4 million" not in answer.text
+    server.script_reply("10 Minute School raised a pre-Series A round of $5.5 million [1].")
+    kept = served.answer(question)
+    assert kept.repairs["fallback"] == 0 and not kept.refused
+    assert "$5.5 million" in kept.text and all(c.supported for c in kept.citations)
 
 
 def test_a_claim_given_a_speaker_its_source_does_not_give_is_not_supported(served, server):
@@ -228,3 +250,16 @@ def test_smollm2_either_or_reply_is_not_given_the_yes_no_verdict(settings, opene
     assert not answer.text.lower().startswith(("yes,", "no,"))
     answerer.answer("Did Google release Gemini?")  # a yes/no question does get it
     assert calls[-1].get("yes_no_threshold") == 0.0
+
+
+def test_a_reply_that_loops_is_shown_once(served, server):
+    loop = "The union said the strike would last three days unless employers raised their offer [1]. "
+    server.script_reply("Dock workers at the port of Rotterdam went on strike over pay [1]. " + loop * 6
+                        + "The union said the strike")
+    answer = served.answer("Summarise the coverage of the strike")
+    assert answer.text.count("would last three days") == 1
+    assert "strike over pay" in answer.text and not answer.text.rstrip().endswith("the strike")
+    server.script_reply("- strike targets deep inside Russia [1]\n- an invitation to join NATO [1]\n"
+                        "- strike targets deep inside Russia [1]")
+    listed = served.answer("What does Ukraine's victory plan ask the West for?")
+    assert listed.text.count("deep inside Russia") == 1 and "join NATO" in listed.text

@@ -94,6 +94,38 @@ def fallback(question: Question, sources: Sequence[Source], kept: str | None = N
     return intro + "".join("\n\n" + with_marker(sentence, f"[{n}]") for sentence, n in picked), False
 
 
+def named(name: str, text: str) -> bool:
+    """True if ``text`` mentions ``name``: every word of it, or, for a person-like name of
+    capitalised words ("Sam Bankman-Fried"), its last word alone, as a second mention
+    does ("Bankman-Fried said ..."). A name with a digit ("10 Minute School") needs all
+    its words."""
+    if mentions(name, text):
+        return True
+    pieces = name.split()
+    last = pieces[-1] if len(pieces) > 1 else ""
+    person_like = all(p[:1].isupper() and not any(c.isdigit() for c in p) for p in pieces)
+    return person_like and len(last) >= 4 and mentions(last, text)
+
+
+def unnamed(question: Question, cited: Sequence[Source]) -> str | None:
+    """The names the question asks about (" or "-joined) when none of the ``cited``
+    sources mentions any of them, or None.
+
+    An answer whose supported claims all rest on articles about something else
+    ("Tell me about 10 Minute School's funding round" answered from another
+    startup's round, its numbers and names checked against that article) is not
+    an answer to the question, however well its words are supported. One name
+    is enough: a question that links several stories ("the company that ... Jane
+    Street ... Alameda Research") may be answered from the article about one.
+    Only names of two words or more count: a one-word name ("NBA", "Google") is
+    often the field, not the subject, and an excerpt need not repeat it."""
+    names = [n for n in question.names if len(n.split()) > 1]
+    texts = [f"{s.title}\n{s.text}" for s in cited]
+    if not names or any(named(n, t) for n in names for t in texts):
+        return None
+    return " or ".join(names)
+
+
 def unattributed(question: Question, cited: Sequence[Source]) -> str | None:
     """The outlet or speaker the question attributes reporting to ("according to Bloomberg")
     that none of the ``cited`` sources is from or mentions, or None: an answer from sources

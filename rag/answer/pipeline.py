@@ -61,6 +61,7 @@ from rag.answer.fallback import (
     VERDICT_FALLBACK,
     fallback,
     unattributed,
+    unnamed,
     what_quotes_miss,
 )
 from rag.answer.followups import clean_rewrite, keyword_rewrite, looks_like_followup
@@ -68,7 +69,7 @@ from rag.answer.ports import AnsweringModel, SearchableIndex
 from rag.answer.prompts import NO_ANSWER, answer_messages, check_messages, fixed_tokens, rewrite_messages
 from rag.answer.question import Question, parse_question
 from rag.answer.repair import Repairs, repair_citations
-from rag.answer.replies import YES_NO, is_refusal, leading_answer, leading_verdict, without_yes_no
+from rag.answer.replies import YES_NO, is_refusal, leading_answer, leading_verdict, without_repeats, without_yes_no
 from rag.answer.verdict import yes_no_threshold
 from rag.config import Settings
 from rag.disagree.answer_note import note_disagreements, settle_disagreements
@@ -351,12 +352,14 @@ class Answerer:
         it says nothing (bare markers) or nothing in it is supported, or refuse when the quotes
         do not answer either (rag.answer.fallback). Returns (checked text, repairs, fell back,
         refusal reason or None)."""
-        text, repairs = repair_citations(without_yes_no(raw, parsed), plan.sources, plan.standalone)
+        text, repairs = repair_citations(without_repeats(without_yes_no(raw, parsed)), plan.sources,
+                                         plan.standalone)
         cited = process_citations(text, plan.sources, question=plan.standalone)
         words = strip_markers(text).strip()
         if words and is_refusal(words):
             return cited, repairs, False, None
-        if words and any(claim.supported for c in cited.citations for claim in c.claims):
+        resting = {c.passage_id for c in cited.citations if any(claim.supported for claim in c.claims)}
+        if words and resting and not unnamed(parsed, [s for s in plan.sources if s.id in resting]):
             return self._checked_answer(cited, repairs, plan, parsed, quotes_only)
         missing = unattributed(parsed, plan.sources)  # no source at all says what it reported
         if missing:

@@ -39,10 +39,13 @@ ANSWER_INSTRUCTION = "Answer with the name, number or phrase asked for first, th
 CHOICE_INSTRUCTION = ('Answer "{0}" or "{1}" first (or "Both" or "Neither" if that is what the sources say; '
                       'never Yes or No), then give the reason in one short sentence, with [n] citations:')
 KIND_INSTRUCTIONS = {
-    "list": "Name every item the sources give (there may be several), as a short list, each with its [n]:",
-    "explanation": "Explain in two to four short sentences, each followed by the [n] of the source it comes from:",
-    "summary": ("Summarise what the sources say in two to four short sentences, each followed by the [n] of "
-                "the source it comes from:"),
+    "list": ('List every item the sources give, not only the first: one line per item, as "- item [n]", '
+             'with the [n] of the source that names it:'),
+    "explanation": ("Explain in two to four short sentences, giving the causes or steps the sources name, "
+                    "each sentence followed by the [n] of the source it comes from:"),
+    "summary": ("Summarise what the sources say in three to five short sentences: the main development first, "
+                "then the key facts (who, what, when, how much), each followed by the [n] of the source it "
+                "comes from:"),
     "comparison": ("Compare them in two to four short sentences, saying what each source says, each followed "
                    "by its [n]:"),
     "timeline": "Give the main events in date order, in two to four short sentences, each followed by its [n]:",

@@ -13,7 +13,7 @@ from typing import Any
 from rag.answer.citations import strip_markers
 from rag.answer.question import Question
 from rag.index.words import STOPWORDS
-from rag.ingest.sentences import split_sentences
+from rag.ingest.sentences import sentence_spans, split_sentences
 
 _REFUSAL = re.compile(
     r"insufficient information|not enough information|no (?:relevant )?information"
@@ -89,3 +89,33 @@ def without_yes_no(text: str, question: Question) -> str:
     if not match or not rest.strip() or rest.lstrip().startswith("["):
         return text
     return rest[:1].upper() + rest[1:]
+
+
+def _said(sentence: str) -> str:
+    """What a sentence or list line says, for spotting repeats: words only, lower-cased."""
+    return " ".join(re.findall(r"\w+", strip_markers(sentence).lower()))
+
+
+def without_repeats(text: str) -> str:
+    """``text`` without the sentences and list lines that say again what an earlier one said.
+
+    A small model decoding greedily can loop ("Wang said he brought this to
+    Bankman-Fried's attention several times [1]. Wang said ..." until the token
+    limit), and a list can name an item twice; a repeat adds nothing to read or to
+    check. A last sentence cut off at the token limit that begins an earlier one
+    goes too."""
+    spans = sentence_spans(text)
+    seen: list[str] = []
+    drop: list[tuple[int, int]] = []
+    for i, (start, end) in enumerate(spans):
+        said = _said(text[start:end])
+        cut_off = i == len(spans) - 1 and said and any(k.startswith(said) for k in seen)
+        if len(said.split()) >= 2 and (said in seen or cut_off):
+            drop.append((start, end))
+        elif said:
+            seen.append(said)
+    for start, end in reversed(drop):
+        while start > 0 and text[start - 1] in " \t\n":
+            start -= 1
+        text = text[:start] + text[end:]
+    return text
