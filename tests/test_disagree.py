@@ -117,6 +117,26 @@ def test_dates_and_attributions_differ():
     assert flag.kind == "attribution" and [v.value for v in flag.values] == ["Maria Lopez", "Tom Hale"]
 
 
+def test_a_weekday_or_an_inferred_year_is_not_a_rival_date_for_another_event():
+    # "Wednesday" is read against the publication day; "February 2014" is years before it.
+    deal = [article("a", "A", "2023-06-01", "In February 2014, Facebook purchased the messaging service WhatsApp."),
+            article("b", "B", "2023-06-01", "Facebook announced the purchase of the messaging service WhatsApp "
+                                           "on Wednesday.")]
+    assert find_disagreements(deal) == []
+    # The same weekday, read as last Thursday by one tense and next Thursday by the other.
+    premiere = [article("a", "A", "2023-06-01", "Season 17 of the drama will premiere on Thursday with two hours."),
+                article("b", "B", "2023-06-01", "Season 17 of the drama premiered on Thursday with two hours.")]
+    assert find_disagreements(premiere) == []
+    # "October" with no year against "2006": the year of the one is a guess, so nothing is compared.
+    bought = [article("a", "A", "2023-06-01", "Google bought the video site YouTube in 2006 for $1.65 billion."),
+              article("b", "B", "2023-06-01", "Google bought the video site YouTube in October for $1.65 billion.")]
+    assert find_disagreements(bought) == []
+    # A weekday a few days from a written date of the same event still differs.
+    bridge = [article("a", "A", "2023-10-05", "The new harbour bridge opened to traffic on Tuesday."),
+              article("b", "B", "2023-10-06", "The new harbour bridge opened to traffic on October 2.")]
+    assert len(find_disagreements(bridge)) == 1
+
+
 def test_no_flag_without_a_real_difference():
     same = [article("a", "A", "2024-03-05", FIRE_30), article("b", "B", "2024-03-05", FIRE_30)]
     assert find_disagreements(same) == []

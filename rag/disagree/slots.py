@@ -42,6 +42,8 @@ class SlotRule:
 
 
 RULE = SlotRule()
+RELATIVE_REACH_DAYS = 31
+"""How far from a date a weekday or "yesterday" may be and still be a rival value for it."""
 
 
 @dataclass
@@ -91,11 +93,20 @@ def values_differ(a: Fact, b: Fact) -> bool:
     if a.kind == "number":
         return not same_figure(a.quantity, b.quantity)
     if a.kind == "date":
+        if a.when.relative or b.when.relative:
+            # "Thursday" is read against the publication day, as "last" or "next" by the
+            # tense: the same weekday is one day seen two ways, and a weekday set against a
+            # date a month or more away ("February 2014") is another event, not a rival date.
+            if a.when.relative and b.when.relative and a.when.surface.lower() == b.when.surface.lower():
+                return False
+            if abs((a.when.day - b.when.day).days) > RELATIVE_REACH_DAYS:
+                return False
         precision = coarser(a.when.precision, b.when.precision)
-        if not (a.when.year_written and b.when.year_written) and precision != "year":
+        if not (a.when.year_written and b.when.year_written):
             # A year inferred from the publication date is the likeliest one, not a fact:
-            # "November 17" and "November 17, 2019" may be one day seen from two years.
-            return a.when.key(precision)[5:] != b.when.key(precision)[5:]
+            # "November 17" and "November 17, 2019" may be one day seen from two years, and
+            # "October" against "2006" has nothing left to compare.
+            return precision != "year" and a.when.key(precision)[5:] != b.when.key(precision)[5:]
         return a.when.key(precision) != b.when.key(precision)
     return not same_speaker(a.speaker.key, b.speaker.key)
 

@@ -53,6 +53,12 @@ class When:
         """False when the year was inferred from the publication date ("Nov. 17")."""
         return _names_year(self.surface)
 
+    @property
+    def relative(self) -> bool:
+        """True for a date read from the publication day alone ("Wednesday", "yesterday"):
+        no month and no year written."""
+        return not _names_year(self.surface) and not _MONTH_WORD.search(self.surface)
+
     def key(self, precision: str) -> str:
         """The date at ``precision``: "2023-10-03", "2023-10" or "2023"."""
         return self.day.isoformat()[: {"year": 4, "month": 7, "day": 10}[precision]]
