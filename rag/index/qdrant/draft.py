@@ -1,7 +1,7 @@
 """The next version in Qdrant: new versioned collections, written by one build.
 
-A draft creates the three collections of a new version (``<prefix>-<version>-
-passages|articles|sentences``), copies the published version's points into them
+A draft creates the four collections of a new version (``<prefix>-<version>-
+passages|articles|sentences|revisions``), copies the published version's points into them
 unless it is fresh, and takes writes and deletes by id. ``publish`` swaps the
 store's alias onto the new passages collection in one alias operation: readers
 resolve the alias to the old version or the new one, never a mix. A draft that
@@ -56,7 +56,7 @@ def new_version() -> str:
 
 
 def create_collections(client: Any, prefix: str, version: str, dim: int, metadata: dict, layout: dict) -> None:
-    """The three empty collections of a version, with their payload indexes. ``layout``: shards
+    """The four empty collections of a version, with their payload indexes. ``layout``: shards
     and replicas on a server (payloads on disk there); empty for local mode, which has no
     payload indexes and scans."""
     models = require_qdrant().models

@@ -1,6 +1,6 @@
 """How passages, articles and sentences are laid out in Qdrant collections.
 
-One published version is three collections named ``<prefix>-<version>-<role>``:
+One published version is four collections named ``<prefix>-<version>-<role>``:
 
 - ``passages``: one point per passage, a dense vector (``dense``, cosine), a
   BM25 sparse vector (``bm25``, with Qdrant's IDF modifier) and the payload a
