@@ -84,6 +84,10 @@ def compare(old_title: str, old_body: str, new_title: str, new_body: str) -> Cha
     old = [(normalised(s), s) for s in sentences(old_body)]
     new = [(normalised(s), s) for s in sentences(new_body)]
     removed, added = _unmatched(old, new), _unmatched(new, old)
+    _split_merged(removed, added)
+    _split_merged(added, removed)
+    old, new = [(normalised(s), s) for s in removed], [(normalised(s), s) for s in added]
+    removed, added = _unmatched(old, new), _unmatched(new, old)  # what a split left the same
     pairs = sorted(((_similarity(r, a), i, j) for i, r in enumerate(removed) for j, a in enumerate(added)),
                    key=lambda t: (-t[0], t[1], t[2]))
     paired: dict[int, int] = {}
@@ -95,6 +99,27 @@ def compare(old_title: str, old_body: str, new_title: str, new_body: str) -> Cha
     changed = [_changed(removed[i], added[j]) for i, j in sorted(paired.items(), key=lambda p: p[1])]
     return Changes(headline, [a for j, a in enumerate(added) if j not in paired.values()],
                    [r for i, r in enumerate(removed) if i not in paired], changed)
+
+
+def _split_merged(parts: list[str], wholes: list[str]) -> None:
+    """A sentence of ``wholes`` that starts or ends with a sentence of ``parts`` is that one and
+    another written against it (the splitter joins "HQ. 11:04 p.m. ..." into one): the part is
+    matched, the whole keeps only the rest. Changes both lists in place."""
+    for part in list(parts):
+        key = normalised(part)
+        for j, whole in enumerate(wholes):
+            full = normalised(whole)
+            if len(full) > len(key) and (full.startswith(key + " ") or full.endswith(" " + key)):
+                raw = whole.strip()
+                if raw.startswith(part):
+                    rest = raw[len(part):]
+                elif raw.endswith(part):
+                    rest = raw[:-len(part)]
+                else:  # typography differs too: the rest as normalised
+                    rest = full[len(key):] if full.startswith(key + " ") else full[:-len(key)]
+                wholes[j] = rest.strip()
+                parts.remove(part)
+                break
 
 
 def _unmatched(these: list[tuple[str, str]], others: list[tuple[str, str]]) -> list[str]:
@@ -113,27 +138,45 @@ def _similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, normalised(a).split(), normalised(b).split(), autojunk=False).ratio()
 
 
-def _dates(text: str) -> set[str]:
-    return {m.group(0) for m in DATE_EXPRESSION.finditer(normalised(text))}
+def _changed(old: str, new: str) -> ChangedSentence:
+    """The pair, with the numbers, dates and names of the words that differ (a date or name
+    counts when any of its words does) found in one version and not the other."""
+    old_text, new_text = normalised(old), normalised(new)
+    old_words, new_words = list(re.finditer(r"\S+", old_text)), list(re.finditer(r"\S+", new_text))
+    matcher = difflib.SequenceMatcher(None, [w.group(0) for w in old_words], [w.group(0) for w in new_words],
+                                      autojunk=False)
+    old_spans, new_spans = [], []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            old_spans += [(old_words[i].start(), old_words[i].end()) for i in range(i1, i2)]
+            new_spans += [(new_words[j].start(), new_words[j].end()) for j in range(j1, j2)]
+
+    def touched(spans: list[tuple[int, int]], found: list[tuple[int, int, str]]) -> set[str]:
+        return {value for start, end, value in found if any(s < end and start < e for s, e in spans)}
+
+    def differing(finder) -> list[str]:
+        return sorted(touched(old_spans, finder(old_text)) ^ touched(new_spans, finder(new_text)))
+
+    return ChangedSentence(old, new, differing(_number_spans), differing(_date_spans), differing(_name_spans))
 
 
-def _names(text: str) -> set[str]:
+def _number_spans(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), value) for m in re.finditer(r"\S+", text) for value in numbers_in(m.group(0))]
+
+
+def _date_spans(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0)) for m in DATE_EXPRESSION.finditer(text)]
+
+
+def _name_spans(text: str) -> list[tuple[int, int, str]]:
     """Capitalised runs of words, without a sentence's first word when it is a common one and
     without month and weekday names (those are dates)."""
-    out = set()
-    for match in _NAME.finditer(normalised(text)):
+    out = []
+    for match in _NAME.finditer(text):
         words = match.group(0).split()
         if match.start() == 0 and words[0].lower() in STOPWORDS:
             words = words[1:]
         words = [w for w in words if w.lower().strip(".'") not in _CALENDAR]
         if words:
-            out.add(" ".join(words))
+            out.append((match.start(), match.end(), " ".join(words)))
     return out
-
-
-def _changed(old: str, new: str) -> ChangedSentence:
-    def differing(found_old: set[str], found_new: set[str]) -> list[str]:
-        return sorted(found_old ^ found_new)
-
-    return ChangedSentence(old, new, differing(numbers_in(normalised(old)), numbers_in(normalised(new))),
-                           differing(_dates(old), _dates(new)), differing(_names(old), _names(new)))
