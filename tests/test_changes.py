@@ -53,3 +53,9 @@ def test_a_sentence_the_splitter_joins_to_its_neighbour_is_still_added_or_remove
     assert not changes.added and not changes.changed
     back = compare("T", new, "T", old)
     assert back.added == ["The Texans offense looks weak while Stroud is out."] and not back.removed
+
+
+def test_numbers_written_in_words_are_picked_out():
+    (change,) = compare("T", "The repairs will cost two million dollars, the council said.", "T",
+                        "The repairs will cost three million dollars, the council said.").changed
+    assert change.numbers == ["three", "two"]

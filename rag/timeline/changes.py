@@ -33,6 +33,9 @@ _SAME_LENGTH = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»
 _DROPPED = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _DASH = re.compile(r"\s*-\s*")
 _NAME = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
+_NUMBER_WORDS = frozenset("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                          "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+                          "eighty ninety hundred thousand million billion trillion dozen half".split())
 _CALENDAR = frozenset("january february march april may june july august september october november december "
                       "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
                       "friday saturday sunday".split())
@@ -161,7 +164,14 @@ def _changed(old: str, new: str) -> ChangedSentence:
 
 
 def _number_spans(text: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), value) for m in re.finditer(r"\S+", text) for value in numbers_in(m.group(0))]
+    """Numbers in figures (normalised: "1,000" is "1000") and in words ("two", "dozen")."""
+    out = []
+    for m in re.finditer(r"\S+", text):
+        word = m.group(0).lower().strip(".,;:!?()\"'")
+        values = numbers_in(m.group(0)) | ({word} if word in _NUMBER_WORDS or word.split("-")[0] in _NUMBER_WORDS
+                                           else set())
+        out += [(m.start(), m.end(), value) for value in values]
+    return out
 
 
 def _date_spans(text: str) -> list[tuple[int, int, str]]:

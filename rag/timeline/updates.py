@@ -17,7 +17,7 @@ from rag.index.passage_store import PassageSnapshot
 from rag.ingest.articles import article_id_for
 from rag.timeline.changes import compare
 
-__all__ = ["UnknownArticleError", "article_updates", "update_note", "updated_articles"]
+__all__ = ["UnknownArticleError", "article_updates", "citation_updates", "updated_articles"]
 
 
 class UnknownArticleError(RagError):
@@ -60,7 +60,12 @@ def updated_articles(snapshot: PassageSnapshot, since: date | None = None) -> li
     return sorted(out, key=lambda e: (e["revisions"][-1]["seen_at"], e["article_id"]), reverse=True)
 
 
-def update_note(snapshot: PassageSnapshot, article_id: str) -> tuple[int, str] | None:
-    """How many times the article was updated and when the last update was seen, or None."""
-    kept = snapshot.revisions(article_id)
-    return (len(kept), kept[-1].seen_at) if kept else None
+def citation_updates(snapshot: PassageSnapshot, article_ids: list[str]) -> dict[str, dict]:
+    """For each updated article among ``article_ids``: ``{"count", "last_seen_at", "revisions"}``
+    (the revisions of :func:`article_updates`), what a source card shows."""
+    out = {}
+    for article_id in dict.fromkeys(article_ids):
+        if snapshot.revisions(article_id):
+            updates = article_updates(snapshot, article_id)["revisions"]
+            out[article_id] = {"count": len(updates), "last_seen_at": updates[-1]["seen_at"], "revisions": updates}
+    return out
