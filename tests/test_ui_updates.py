@@ -16,7 +16,7 @@ from tests.ui_apptest_helpers import (  # noqa: E402
     SECOND,
     app,
     ask,
-    clear_streamlit_caches,
+    fresh_caches,  # noqa: F401 - autouse: empty caches around each test
     no_exceptions,
     rag_env,
     saved,
@@ -25,13 +25,6 @@ from tests.ui_apptest_helpers import (  # noqa: E402
 )
 
 QUESTION = "How much will the harbour bridge repairs cost?"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    clear_streamlit_caches()
-    yield
-    clear_streamlit_caches()
 
 
 @pytest.fixture
