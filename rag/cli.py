@@ -73,7 +73,7 @@ def index_build(
         return
     typer.echo(terminal_safe(
         f"{report.articles} articles, {report.passages} passages in {Path(settings.index_dir).resolve()} "
-        f"(added {report.added}, updated {report.updated}, removed {report.removed}, "
+        f"(added {report.added}, updated {report.updated}, earlier texts kept {report.revisions}, removed {report.removed}, "
         f"unchanged {report.unchanged}; embedded {report.embedded_passages} passages) in {report.seconds:.1f}s"
     ))
     if report.kept:
