@@ -73,7 +73,7 @@ def index_build(
         return
     typer.echo(terminal_safe(
         f"{report.articles} articles, {report.passages} passages in {Path(settings.index_dir).resolve()} "
-        f"(added {report.added}, updated {report.updated}, removed {report.removed}, "
+        f"(added {report.added}, updated {report.updated}, earlier texts kept {report.revisions}, removed {report.removed}, "
         f"unchanged {report.unchanged}; embedded {report.embedded_passages} passages) in {report.seconds:.1f}s"
     ))
     if report.kept:
@@ -386,15 +386,15 @@ def ui(ctx: typer.Context, index: Optional[Path] = IndexOpt) -> None:
     raise typer.Exit(run_ui(ctx.args, index))
 
 
+from rag.cli_changes import register as _register_changes  # noqa: E402 - `rag changes`
 from rag.cli_disagree import register as _register_disagreements  # noqa: E402
 from rag.cli_index import register_index_commands  # noqa: E402 - after index_app and its helpers
 from rag.cli_serve import register as _register_serve  # noqa: E402 - `rag serve`, `rag mcp`
 
 register_index_commands(index_app, settings_for, fail)
 _register_serve(app)
-_register_disagreements(app, eval_app, settings_for=settings_for, fail=fail,
-                        filters_from_flags=filters_from_flags)
-
+_register_disagreements(app, eval_app, settings_for=settings_for, fail=fail, filters_from_flags=filters_from_flags)
+_register_changes(app, settings_for, fail, filters_from_flags)
 
 if __name__ == "__main__":  # python -m rag.cli
     app()

@@ -34,3 +34,28 @@ def test_reorder_and_typography_are_no_substantive_change():
     curly = BODY.replace("officials said", "officials said — “officially”").replace("—", "-")
     plain = BODY.replace("officials said", 'officials said - "officially"')
     assert not compare("Storm’s toll", curly, "Storm's toll", plain.replace(". ", ".  ")).substantive
+
+
+def test_a_name_written_twice_and_changed_once_is_picked_out():
+    old = "Microsoft sells the Elite Series 2, and a cheaper Elite Series 2 Core for less money."
+    new = "Microsoft sells the Okonkwo Series 2, and a cheaper Elite Series 2 Core for less money."
+    (change,) = compare("T", old, "T", new).changed
+    assert change.names == ["Elite Series", "Okonkwo Series"] and not change.numbers
+
+
+def test_a_sentence_the_splitter_joins_to_its_neighbour_is_still_added_or_removed():
+    # Sentence splitting depends on the neighbours: "3 yrs. Ja'Marr ..." is one sentence to the
+    # splitter once the sentence between them is gone.
+    old = "Age: 24 • Experience: 3 yrs. The Texans offense looks weak while Stroud is out. Ja'Marr Chase WR #1"
+    new = "Age: 24 • Experience: 3 yrs. Ja'Marr Chase WR #1"
+    changes = compare("T", old, "T", new)
+    assert changes.removed == ["The Texans offense looks weak while Stroud is out."]
+    assert not changes.added and not changes.changed
+    back = compare("T", new, "T", old)
+    assert back.added == ["The Texans offense looks weak while Stroud is out."] and not back.removed
+
+
+def test_numbers_written_in_words_are_picked_out():
+    (change,) = compare("T", "The repairs will cost two million dollars, the council said.", "T",
+                        "The repairs will cost three million dollars, the council said.").changed
+    assert change.numbers == ["three", "two"]

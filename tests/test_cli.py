@@ -29,7 +29,7 @@ def test_index_build_json_shape(env, articles_dir):
     assert code == 0
     report = json.loads(out)
     assert set(report) == {"articles", "passages", "added", "updated", "removed", "unchanged",
-                           "embedded_passages", "skipped", "seconds", "kept", "roots", "large_files"}
+                           "embedded_passages", "skipped", "seconds", "kept", "roots", "revisions", "large_files"}
     assert (report["articles"], report["added"]) == (3, 3)
     assert [s["path"].endswith("bad.json") for s in report["skipped"]] == [True]
     assert "line 1" in report["skipped"][0]["error"]

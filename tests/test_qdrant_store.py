@@ -127,7 +127,7 @@ def test_publish_swaps_the_alias_and_keeps_only_current_and_previous(tmp_path, s
         versions.append(store.published_version())
     assert len(set(versions)) == 3
     assert collections(store) == {f"{store.prefix}-{v}-{role}" for v in versions[1:]
-                                  for role in ("passages", "articles", "sentences")}
+                                  for role in ("passages", "articles", "sentences", "revisions")}
     [alias] = [a for a in store.client.get_aliases().aliases if a.alias_name == store.alias]
     assert alias.collection_name == f"{store.prefix}-{versions[-1]}-passages"
 
@@ -201,7 +201,7 @@ def test_a_killed_build_leaves_a_whole_version_and_the_next_build_cleans_up(tmp_
     assert snapshot.count() == snapshot.manifest["counts"]["passages"] == len(list(snapshot.passage_hashes()))
     report = sync(store, load_paths([more]).articles, EMBEDDER, CHUNKER)
     assert report.articles == 9
-    assert len(collections(store)) == 6  # the published version and the one before; nothing a kill left
+    assert len(collections(store)) == 8  # the published version and the one before (4 collections each); nothing a kill left
     release_local(store.path)
 
 

@@ -9,6 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -39,6 +40,14 @@ def clear_streamlit_caches() -> None:
     st.cache_resource.clear()
     st.cache_data.clear()
     forget_all()
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Empty caches before and after each test of a module that imports this fixture."""
+    clear_streamlit_caches()
+    yield
+    clear_streamlit_caches()
 
 
 def write_articles(folder: Path) -> Path:

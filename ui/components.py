@@ -16,6 +16,7 @@ import streamlit as st
 
 from rag.ui.backends import backend_label
 from rag.ui.differences import differences_callout
+from rag.ui.updates_view import update_note
 from rag.ui.markdown_text import (
     anchor_id,
     answer_markdown,
@@ -188,6 +189,8 @@ def source_card(mid: str, c: dict) -> None:
             notes.append("⚠ this passage may not support the claim")
         if notes:
             st.caption(" · ".join(md_escape(x) for x in notes))
+        if c.get("updates"):
+            update_note(c["updates"], key=f"changes-{mid}-{n}")
         quotes = c.get("quotes") or [c.get("quote") or ""]
         body, _found = highlighted_passage(c.get("text") or c.get("passage") or "", quotes)
         st.markdown(body)

@@ -10,7 +10,7 @@ from rag.config import EmbeddingSettings, Settings
 from rag.embed.base import Embedder
 from rag.embed.registry import make_embedder
 from rag.errors import IndexCorruptError, IndexMismatchError, RagError
-from rag.index.passage_store import PassageStore
+from rag.index.passage_store import PassageSnapshot, PassageStore
 from rag.index.scope import PathScope
 from rag.index.stores import make_store
 from rag.index.sync import Progress, SyncReport, sync
@@ -54,11 +54,17 @@ def build_index(
     embedder = embedder or make_embedder(settings.embedding)
     chunker = Chunker(embedder, settings.chunking.max_tokens, settings.chunking.overlap_tokens)
     store = make_store(settings, building=True)
-    kept = [] if not full or exact else _articles_outside(store, scope, {a.id for a in loaded.articles})
-    report = sync(store, [*loaded.articles, *kept], embedder, chunker, full=full, progress=progress,
-                  batch_size=settings.embedding.build_batch_size, scope=scope,
-                  # The UI opens the index with the embedder that built it (rag.ui.resources).
-                  record={"embedding": settings.embedding.model_dump(mode="json")})
+    # A full build starts empty: it reads the kept articles and the revisions from the version it replaces.
+    history = _published(store) if full else None
+    try:
+        kept = [] if history is None or exact else _articles_outside(history, scope, {a.id for a in loaded.articles})
+        report = sync(store, [*loaded.articles, *kept], embedder, chunker, full=full, progress=progress,
+                      batch_size=settings.embedding.build_batch_size, scope=scope,
+                      # The UI opens the index with the embedder that built it (rag.ui.resources).
+                      record={"embedding": settings.embedding.model_dump(mode="json")}, history=history)
+    finally:
+        if history is not None:
+            history.close()
     if kept:  # a full build re-embeds the kept articles too; they are still "kept", not "added"
         report.kept, report.added = len(kept), max(0, report.added - len(kept))
     # Files that could not be loaded first, then articles that could not be chunked.
@@ -75,21 +81,22 @@ def _no_articles_message(paths: Sequence[Path | str], loaded: LoadResult) -> str
             "use `rag index remove PATH`.")
 
 
-def _articles_outside(store: PassageStore, scope: PathScope, loaded_ids: set[str]) -> list[Article]:
-    """The stored articles a full build of ``scope`` keeps, read back from the published version
-    (none when that version is damaged or of another format: the build then repairs the
-    index from the paths it was given, which is what the damage message asks for)."""
+def _published(store: PassageStore) -> PassageSnapshot | None:
+    """The published version, or None when there is none or it is damaged or of another format
+    (a full build then repairs the index from the paths it was given, which is what the damage
+    message asks for: it keeps no articles outside them and no revisions)."""
     if not store.exists():
-        return []
+        return None
     try:
-        snapshot = store.open()
+        return store.open()
     except (IndexCorruptError, IndexMismatchError):
-        return []
-    try:
-        ids = [i for i, s in snapshot.stored_articles().items() if i not in loaded_ids and not scope.covers(s.path)]
-        return [_article_from_record(snapshot.article(i)) for i in ids]
-    finally:
-        snapshot.close()
+        return None
+
+
+def _articles_outside(snapshot: PassageSnapshot, scope: PathScope, loaded_ids: set[str]) -> list[Article]:
+    """The stored articles a full build of ``scope`` keeps, read back from the published version."""
+    ids = [i for i, s in snapshot.stored_articles().items() if i not in loaded_ids and not scope.covers(s.path)]
+    return [_article_from_record(snapshot.article(i)) for i in ids]
 
 
 def _article_from_record(record: dict) -> Article:

@@ -11,7 +11,9 @@ Three roles, in the spirit of Haystack's ``DocumentStore``:
   results never mention a storage position. Searches take portable
   :class:`rag.types.SearchFilters` that each implementation translates.
 - :class:`PassageDraft` is the next version being written. It starts as a
-  copy of the published one (or empty), takes writes and deletes by id, and
+  copy of the published one (or empty), takes writes and deletes by id (and
+  :meth:`PassageDraft.write_revisions`: earlier versions of updated articles,
+  kept but never searched), and
   :meth:`PassageDraft.publish` makes it the published version atomically:
   a reader opens the old version or the new one, never a mix. A draft that is
   aborted, fails or is killed leaves the published version as it was.
@@ -37,7 +39,7 @@ import numpy as np
 
 from rag.types import Article, Passage, SearchFilters
 
-__all__ = ["Hits", "PassageDraft", "PassageFacts", "PassageSnapshot", "PassageStore", "SearchFilters",
+__all__ = ["Hits", "PassageDraft", "PassageFacts", "PassageSnapshot", "PassageStore", "Revision", "SearchFilters",
            "StoredArticle", "extra_json"]
 
 
@@ -85,6 +87,22 @@ class StoredArticle:
     content_hash: str
     path: str | None
     extra: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    """An earlier version of an article, kept when a build saw its title or body change.
+
+    Not searched: only the current version has passages. ``seen_at`` is when the
+    build that replaced this version ran (ISO-8601, UTC); the other fields are
+    this version's own.
+    """
+
+    article_id: str
+    seen_at: str
+    title: str
+    body: str
+    published_at: str | None = None
 
 
 class PassageSnapshot(ABC):
@@ -165,6 +183,19 @@ class PassageSnapshot(ABC):
     def passage_hashes(self) -> Iterator[tuple[str, str, str]]:
         """``(passage id, article id, text hash)`` of every passage, in position order."""
 
+    # earlier versions --------------------------------------------------------
+    def revisions(self, article_id: str) -> list[Revision]:
+        """The kept earlier versions of an article, oldest first (none for an unknown id).
+
+        A store that keeps no revisions returns none; the built-in ones keep them
+        (the contract checks it).
+        """
+        return []
+
+    def revised_articles(self) -> dict[str, int]:
+        """Article id -> number of kept revisions, for every article that has any."""
+        return {}
+
     @abstractmethod
     def close(self) -> None:
         """Release what the snapshot holds open."""
@@ -190,7 +221,7 @@ class PassageDraft(ABC):
 
     @abstractmethod
     def delete_articles(self, article_ids: Sequence[str]) -> None:
-        """Remove articles and every passage of theirs (unknown ids are ignored)."""
+        """Remove articles and every passage and revision of theirs (unknown ids are ignored)."""
 
     @abstractmethod
     def write(self, passages: Sequence[Passage], vectors: np.ndarray) -> None:
@@ -204,6 +235,14 @@ class PassageDraft(ABC):
     @abstractmethod
     def delete(self, ids: Sequence[str]) -> None:
         """Remove passages by id (unknown ids are ignored)."""
+
+    def write_revisions(self, revisions: Sequence[Revision]) -> None:
+        """Keep earlier versions of stored articles, after the ones kept already (in order).
+
+        They are published with the draft, atomically, carried into every later
+        version, and go with their article when it is deleted. A store that keeps
+        no revisions ignores them.
+        """
 
     @abstractmethod
     def count(self) -> int:

@@ -21,6 +21,7 @@ import numpy as np
 from rag.embed.base import Embedder
 from rag.errors import ArticleError, IndexMismatchError
 from rag.index.passage_store import PassageDraft, PassageSnapshot, PassageStore, extra_json
+from rag.index.revisions import build_time, keep_revisions
 from rag.index.scope import PathScope, indexed_roots
 from rag.ingest.chunking import Chunker
 from rag.types import Article, Passage
@@ -46,6 +47,8 @@ class SyncReport:
     kept: int = 0
     # The paths the index holds articles from after the build (absolute).
     roots: list[str] = field(default_factory=list)
+    # Earlier versions kept (rag.index.revisions): updated articles whose title or body changed.
+    revisions: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -187,7 +190,8 @@ def embed_in_length_order(embedder: Embedder, passages: Sequence[Passage], batch
 
 def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, chunker: Chunker,
          full: bool = False, progress: Progress | None = None, batch_size: int = 256,
-         scope: PathScope | None = None, record: dict | None = None) -> SyncReport:
+         scope: PathScope | None = None, record: dict | None = None,
+         history: PassageSnapshot | None = None) -> SyncReport:
     """Make ``store`` hold ``articles`` and publish it atomically.
 
     Without ``scope`` the store holds exactly ``articles``; with one, stored
@@ -198,9 +202,13 @@ def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, c
     articles in). With nothing changed, nothing is published. Raises
     IndexLockedError when another build runs and IndexMismatchError when
     another embedder built the store. ``record``: more keys for the manifest
-    (the build's ``embedding`` settings).
+    (the build's ``embedding`` settings). An article whose title or body changed
+    keeps its stored version as a revision (rag.index.revisions), compared with
+    the draft's previous version or, for a ``full`` build, with ``history`` (the
+    published version it replaces, whose revisions it carries over).
     """
     started = time.perf_counter()
+    seen_at = build_time()
     progress = progress or (lambda stage, done, total: None)
     manifest = {**(record or {}), **manifest_for(embedder, chunker)}
     dates = [a.published_at[:10] for a in articles if a.published_at]
@@ -233,7 +241,7 @@ def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, c
             report.passages = previous.count()
         else:
             _write(draft, articles, diff, plan_reuse(previous, diff), embedder, chunker, progress, batch_size,
-                   report)
+                   report, previous or history, seen_at)
             progress("publishing", 0, 1)
             draft.publish()
             progress("publishing", 1, 1)
@@ -241,9 +249,10 @@ def sync(store: PassageStore, articles: Sequence[Article], embedder: Embedder, c
     return report
 
 
-def _write(draft: PassageDraft, articles: Sequence[Article], diff: ArticleDiff, reuse: ReusePlan, embedder: Embedder, chunker: Chunker,
-           progress: Progress, batch_size: int, report: SyncReport) -> None:
-    """Write the changes into ``draft``: articles, then passages with reused or new vectors."""
+def _write(draft: PassageDraft, articles: Sequence[Article], diff: ArticleDiff, reuse: ReusePlan, embedder: Embedder,
+           chunker: Chunker, progress: Progress, batch_size: int, report: SyncReport, history: PassageSnapshot | None,
+           seen_at: str) -> None:
+    """Write the changes into ``draft``: articles and their revisions, then passages with reused or new vectors."""
     passages, failed = chunk_articles(chunker, diff.to_chunk, progress)
     removed = list(diff.removed)
     if failed:
@@ -253,6 +262,8 @@ def _write(draft: PassageDraft, articles: Sequence[Article], diff: ArticleDiff, 
         articles = [a for a in articles if a.id not in failed_ids]
     draft.delete_articles(removed)
     draft.write_articles(articles)
+    chunked = {a.id for a in diff.to_chunk}
+    report.revisions = keep_revisions(draft, history, articles, [a for a in articles if a.id in chunked], seen_at)
     draft.delete(reuse.stale)
     reused = [p for p in passages if p.text_hash in reuse.by_text]
     to_embed = [p for p in passages if p.text_hash not in reuse.by_text]

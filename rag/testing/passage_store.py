@@ -23,6 +23,7 @@ from rag.errors import IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.index.passage_store import PassageStore
 from rag.index.sync import sync
 from rag.ingest.chunking import Chunker
+from rag.testing.revision_contract import RevisionContract
 from rag.types import Article, Passage, SearchFilters
 
 EMBEDDER = HashingEmbedder(EmbeddingSettings(dim=64))
@@ -99,9 +100,10 @@ def _everything(store: PassageStore) -> tuple:
         snapshot.close()
 
 
-class PassageStoreContract:
-    """The checks every passage store passes. Subclass it and give the ``make_store`` fixture:
-    a function that makes an empty store of your implementation in a fresh folder.
+class PassageStoreContract(RevisionContract):
+    """The checks every passage store passes (with the revision checks of
+    :class:`rag.testing.revision_contract.RevisionContract`). Subclass it and give the
+    ``make_store`` fixture: a function that makes an empty store of your implementation in a fresh folder.
 
     ::
 

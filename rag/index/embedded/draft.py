@@ -24,7 +24,7 @@ from rag.index.embedded.manifest import FORMAT_VERSION
 from rag.index.embedded.snapshot import ROWS, IndexSnapshot
 from rag.index.embedded.vectors import assemble
 from rag.index.embedded.versions import VersionFolders
-from rag.index.passage_store import PassageDraft
+from rag.index.passage_store import PassageDraft, Revision
 from rag.types import Article, Passage
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ class IndexDraft(PassageDraft):
         self._blocks: list[np.ndarray] = []
         self._written = 0
         self._previous_articles: list[str] | None = None
+        self._revisions: list[Revision] = []  # kept after the previous version's own
 
     # writing -------------------------------------------------------------------
     def write_articles(self, articles: Sequence[Article]) -> None:
@@ -66,6 +67,14 @@ class IndexDraft(PassageDraft):
             self._articles.pop(article_id, None)
         self._dropped_articles |= gone & set(self._old_articles())
         self._new = {pid: item for pid, item in self._new.items() if item[0].article_id not in gone}
+        self._revisions = [r for r in self._revisions if r.article_id not in gone]
+
+    def write_revisions(self, revisions: Sequence[Revision]) -> None:
+        known = self._articles.keys() | (set(self._old_articles()) - self._dropped_articles)
+        for revision in revisions:
+            if revision.article_id not in known:
+                raise ValueError(f"revision of {revision.article_id}: the article is not stored; write it first")
+        self._revisions.extend(revisions)
 
     def write(self, passages: Sequence[Passage], vectors: np.ndarray) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -114,7 +123,8 @@ class IndexDraft(PassageDraft):
         }
         try:
             self.versions.publish(list(self._articles.values()), plan, None if previous is None else
-                                previous.folder / ROWS, vectors, manifest, copied_articles=copied)
+                                previous.folder / ROWS, vectors, manifest, copied_articles=copied,
+                                revisions=self._revisions)
         finally:
             self._close(clean=False)
 
@@ -155,6 +165,7 @@ class IndexDraft(PassageDraft):
         self._open = False
         self._new.clear()
         self._blocks.clear()
+        self._revisions = []
         try:
             if self.previous is not None:
                 self.previous.close()

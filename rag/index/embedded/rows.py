@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from rag.index.passage_store import extra_json
+from rag.index.passage_store import Revision, extra_json
 from rag.types import Article, Passage
 
 PassageRow = tuple[int, str, str, int, str | None, str | None]  # row, id, article id, ordinal, source, published_at
@@ -36,7 +36,13 @@ CREATE TABLE passages (
     text_hash TEXT NOT NULL
 );
 CREATE INDEX passages_article ON passages(article_id);
+CREATE TABLE revisions (
+    n INTEGER PRIMARY KEY, article_id TEXT NOT NULL, seen_at TEXT NOT NULL, title TEXT NOT NULL,
+    body TEXT NOT NULL, published_at TEXT
+);
+CREATE INDEX revisions_article ON revisions(article_id);
 """
+_REVISION_COLUMNS = "article_id, seen_at, title, body, published_at"
 _PASSAGE_COLUMNS = 'id, article_id, ordinal, text, header, start, "end", token_count, text_hash'
 _BATCH = 10_000  # rows per query: far below SQLite's limit on query parameters
 
@@ -49,9 +55,12 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
 
 
 def write_rows(path: Path, articles: Sequence[Article], plan: Sequence[Passage | int], old_db: Path | None,
-               copied_articles: Sequence[str] = ()) -> None:
+               copied_articles: Sequence[str] = (), revisions: Sequence[Revision] = ()) -> None:
     """Write a new database: ``articles`` from Python objects and ``copied_articles`` (ids)
-    from ``old_db``; ``plan[row]`` is a new Passage or the row of ``old_db`` to copy."""
+    from ``old_db``; ``plan[row]`` is a new Passage or the row of ``old_db`` to copy.
+
+    The revisions of ``old_db`` whose article is in the new database are copied, in
+    their order, and ``revisions`` follow them."""
     db = sqlite3.connect(path)
     try:
         # A new file in the work folder, flushed with the whole folder before it is published:
@@ -70,14 +79,19 @@ def write_rows(path: Path, articles: Sequence[Article], plan: Sequence[Passage |
              for row, p in enumerate(plan) if not isinstance(p, int)),
         )
         copies = [(row, old) for row, old in enumerate(plan) if isinstance(old, int)]
-        if copies or copied_articles:
+        if old_db is not None:
             db.execute("ATTACH DATABASE ? AS old", (str(old_db),))
             db.executemany("INSERT INTO articles SELECT * FROM old.articles WHERE id = ?",
                            ((i,) for i in copied_articles))
             db.executemany(f"INSERT INTO passages SELECT ?, {_PASSAGE_COLUMNS} FROM old.passages WHERE row = ?",
                            copies)
+            if _has_revisions(db, "old"):  # a version written before revisions were kept has none
+                db.execute(f"INSERT INTO revisions ({_REVISION_COLUMNS}) SELECT {_REVISION_COLUMNS} FROM "
+                           "old.revisions WHERE article_id IN (SELECT id FROM main.articles) ORDER BY n")
             db.commit()
             db.execute("DETACH DATABASE old")
+        db.executemany(f"INSERT INTO revisions ({_REVISION_COLUMNS}) VALUES (?,?,?,?,?)",
+                       ((r.article_id, r.seen_at, r.title, r.body, r.published_at) for r in revisions))
         db.commit()
         found = db.execute("SELECT count(*) FROM passages").fetchone()[0]
         if found != len(plan):
@@ -147,6 +161,26 @@ def article_states(db: sqlite3.Connection) -> Iterator[tuple[str, str, str | Non
     """``(id, content hash, path, extra JSON)`` of every article, in stored order."""
     for row in db.execute("SELECT id, content_hash, path, extra FROM articles"):
         yield tuple(row)
+
+
+def _has_revisions(db: sqlite3.Connection, schema: str = "main") -> bool:
+    return db.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE type = 'table' AND name = 'revisions'"
+                      ).fetchone() is not None
+
+
+def read_revisions(db: sqlite3.Connection, article_id: str) -> list[Revision]:
+    """The revisions of one article, oldest first."""
+    if not _has_revisions(db):
+        return []
+    return [Revision(*row) for row in db.execute(
+        f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE article_id = ? ORDER BY n", (article_id,))]
+
+
+def revision_counts(db: sqlite3.Connection) -> dict[str, int]:
+    """Article id -> number of revisions, for the articles that have any."""
+    if not _has_revisions(db):
+        return {}
+    return dict(db.execute("SELECT article_id, count(*) FROM revisions GROUP BY article_id").fetchall())
 
 
 def passage_hashes(db: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from rag.index.lexical import LexicalIndex, SentenceLexicalIndex, top_rows
 from rag.index.embedded.manifest import corrupt, read_manifest
-from rag.index.passage_store import Hits, PassageFacts, PassageSnapshot, StoredArticle
+from rag.index.passage_store import Hits, PassageFacts, PassageSnapshot, Revision, StoredArticle
 from rag.index.embedded.rows import (
     article_states,
     article_titles,
@@ -31,6 +31,8 @@ from rag.index.embedded.rows import (
     passage_rows,
     read_article,
     read_passages,
+    read_revisions,
+    revision_counts,
 )
 from rag.index.embedded.vectors import FaissVectorIndex
 from rag.types import Passage, SearchFilters
@@ -167,6 +169,12 @@ class IndexSnapshot(PassageSnapshot):
 
     def passage_hashes(self) -> Iterator[tuple[str, str, str]]:
         return passage_hashes(self.db)
+
+    def revisions(self, article_id: str) -> list[Revision]:
+        return read_revisions(self.db, article_id)
+
+    def revised_articles(self) -> dict[str, int]:
+        return revision_counts(self.db)
 
     def close(self) -> None:
         self.db.close()

@@ -25,6 +25,7 @@ from rag.index.embedded.rows import stream_texts, write_rows
 from rag.index.embedded.snapshot import LEXICAL, ROWS, SENTENCES, VECTORS
 from rag.index.embedded.vectors import FaissVectorIndex
 from rag.index.lexical import LexicalIndex, SentenceLexicalIndex
+from rag.index.passage_store import Revision
 from rag.types import Article, Passage
 
 CURRENT = "CURRENT"
@@ -57,14 +58,16 @@ class VersionFolders:
         return self.folder / name
 
     def publish(self, articles: Sequence[Article], plan: list[Passage | int], old_db: Path | None,
-                vectors: FaissVectorIndex, manifest: dict, copied_articles: Sequence[str] = ()) -> None:
-        """Write a version folder (``plan[row]``: a new Passage or a row of ``old_db``) and publish it."""
+                vectors: FaissVectorIndex, manifest: dict, copied_articles: Sequence[str] = (),
+                revisions: Sequence[Revision] = ()) -> None:
+        """Write a version folder (``plan[row]``: a new Passage or a row of ``old_db``; the revisions
+        of ``old_db``, then ``revisions``) and publish it."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         name = f"v-{stamp}-{secrets.token_hex(3)}"
         work = self.folder / f".tmp-{name}"
         try:
             work.mkdir()
-            write_rows(work / ROWS, articles, plan, old_db, copied_articles)
+            write_rows(work / ROWS, articles, plan, old_db, copied_articles, revisions)
             plan.clear()  # the rows are on disk now; the lexical indexes read them back
             vectors.save(work / VECTORS)
             (work / LEXICAL).mkdir()

@@ -1,7 +1,7 @@
 """The next version in Qdrant: new versioned collections, written by one build.
 
-A draft creates the three collections of a new version (``<prefix>-<version>-
-passages|articles|sentences``), copies the published version's points into them
+A draft creates the four collections of a new version (``<prefix>-<version>-
+passages|articles|sentences|revisions``), copies the published version's points into them
 unless it is fresh, and takes writes and deletes by id. ``publish`` swaps the
 store's alias onto the new passages collection in one alias operation: readers
 resolve the alias to the old version or the new one, never a mix. A draft that
@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from rag.index.passage_store import PassageDraft, extra_json
+from rag.index.passage_store import PassageDraft, Revision, extra_json
 from rag.index.qdrant.schema import (
     ORDINAL_BITS,
     ROLES,
@@ -55,7 +56,7 @@ def new_version() -> str:
 
 
 def create_collections(client: Any, prefix: str, version: str, dim: int, metadata: dict, layout: dict) -> None:
-    """The three empty collections of a version, with their payload indexes. ``layout``: shards
+    """The four empty collections of a version, with their payload indexes. ``layout``: shards
     and replicas on a server (payloads on disk there); empty for local mode, which has no
     payload indexes and scans."""
     models = require_qdrant().models
@@ -67,6 +68,7 @@ def create_collections(client: Any, prefix: str, version: str, dim: int, metadat
         sparse_vectors_config=sparse, metadata=metadata, **server)
     client.create_collection(names["articles"], vectors_config={}, **server)
     client.create_collection(names["sentences"], vectors_config={}, sparse_vectors_config=sparse, **server)
+    client.create_collection(names["revisions"], vectors_config={}, **server)
     if not layout:
         return
     keyword, integer = models.PayloadSchemaType.KEYWORD, models.PayloadSchemaType.INTEGER
@@ -74,7 +76,7 @@ def create_collections(client: Any, prefix: str, version: str, dim: int, metadat
                               ("passages", "source_key", keyword), ("passages", "source", keyword),
                               ("passages", "date", integer), ("passages", "pos", integer),
                               ("articles", "source", keyword), ("sentences", "pid", keyword),
-                              ("sentences", "article_id", keyword)]:
+                              ("sentences", "article_id", keyword), ("revisions", "article_id", keyword)]:
         client.create_payload_index(names[role], field, kind)
 
 
@@ -112,13 +114,16 @@ class QdrantDraft(PassageDraft):
                        for role in ("passages", "sentences")}
         self.avgdl = {role: meta.get("bm25", {}).get(role, {}).get("avgdl") for role in ("passages", "sentences")}
         self.next_seq = int(meta.get("next_seq", 0))
+        self.next_revision = int(meta.get("next_revision", 0))  # orders the revisions
         self._seqs: dict[str, tuple[int, dict]] = {}  # articles written by this draft
         try:
             create_collections(self.client, store.prefix, self.version, int(manifest["embedder"]["dim"]),
                                {"state": "draft"}, store.layout)
             if previous is not None:
                 for role in ROLES:
-                    self._copy(collection_name(store.prefix, previous.version, role), self.names[role])
+                    source = collection_name(store.prefix, previous.version, role)
+                    if role != "revisions" or self.client.collection_exists(source):  # older versions have none
+                        self._copy(source, self.names[role])
         except BaseException:
             self._close(clean=True)
             raise
@@ -162,11 +167,24 @@ class QdrantDraft(PassageDraft):
             return
         flt = self.models.Filter(must=[any_of(self.models, "article_id", list(article_ids))])
         self._forget([p.payload for p in scroll(self.client, self.names["passages"], _LENGTHS, flt)])
-        for role in ("passages", "sentences"):
+        for role in ("passages", "sentences", "revisions"):
             self.client.delete(self.names[role], points_selector=self.models.FilterSelector(filter=flt))
         self.client.delete(self.names["articles"], points_selector=[point_id(i) for i in article_ids])
         for i in article_ids:
             self._seqs.pop(i, None)
+
+    def write_revisions(self, revisions: Sequence[Revision]) -> None:
+        if not revisions:
+            return
+        self._articles({r.article_id for r in revisions}, [])
+        points = []
+        for revision in revisions:
+            payload = {**asdict(revision), "seq": self.next_revision}
+            points.append(self.models.PointStruct(id=point_id(f"revision:{self.next_revision}"), vector={},
+                                                  payload=payload))
+            self.next_revision += 1
+        for start in range(0, len(points), PAGE):
+            self.client.upsert(self.names["revisions"], points[start:start + PAGE])
 
     # passages ------------------------------------------------------------------
     def write(self, passages: Sequence[Passage], vectors: np.ndarray) -> None:
@@ -198,7 +216,8 @@ class QdrantDraft(PassageDraft):
                 self.client.upsert(self.names[role], batch[start:start + PAGE])
 
     def _articles(self, ids: set[str], passages: Sequence[Passage]) -> dict[str, tuple[int, dict]]:
-        """Sequence number and filter fields of each article of the passages being written."""
+        """Sequence number and filter fields of each article of the passages being written
+        (ValueError for a passage, or with no passages an id, whose article is not in the draft)."""
         found = {i: self._seqs[i] for i in ids if i in self._seqs}
         stored = retrieve(self.client, self.names["articles"], sorted(ids - set(found)),
                           ["seq", "source", "published_at"])
@@ -208,6 +227,8 @@ class QdrantDraft(PassageDraft):
             if passage.article_id not in found:
                 raise ValueError(f"passage {passage.id}: its article {passage.article_id} is not in the draft; "
                                  "write the article before its passages")
+        if not passages and ids - set(found):
+            raise ValueError(f"revision of {sorted(ids - set(found))[0]}: the article is not stored; write it first")
         return found
 
     def _sentence_points(self, pid: str, article_id: str, tokens: list[list[str]]) -> list[Any]:
@@ -287,7 +308,7 @@ class QdrantDraft(PassageDraft):
                     "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "store": self.store.describe()}
         metadata = {"state": "published", "version": self.version, "manifest": manifest, "bm25": bm25,
-                    "next_seq": self.next_seq}
+                    "next_seq": self.next_seq, "next_revision": self.next_revision}
         self.client.update_collection(self.names["passages"], metadata=metadata)
         before = self.store.swap_alias(self.names["passages"])  # the moment the new version is published
         try:

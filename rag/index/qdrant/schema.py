@@ -1,6 +1,6 @@
 """How passages, articles and sentences are laid out in Qdrant collections.
 
-One published version is three collections named ``<prefix>-<version>-<role>``:
+One published version is four collections named ``<prefix>-<version>-<role>``:
 
 - ``passages``: one point per passage, a dense vector (``dense``, cosine), a
   BM25 sparse vector (``bm25``, with Qdrant's IDF modifier) and the payload a
@@ -10,6 +10,10 @@ One published version is three collections named ``<prefix>-<version>-<role>``:
 - ``articles``: one point per article, no vector, every stored field.
 - ``sentences``: one point per sentence of a passage, a ``bm25`` sparse
   vector only; a passage's best-sentence score is its best point.
+- ``revisions``: one point per kept earlier version of an article (no
+  vector, never searched): article id, ``seq`` (its order), seen_at, title,
+  body, published_at. A version published before revisions were kept has no
+  such collection, and so no revisions.
 
 Point ids must be unsigned integers or UUIDs: a passage id maps to
 ``uuid5(NAMESPACE, id)`` and the original id stays in the payload.
@@ -36,7 +40,7 @@ from rag.index.lexical import tokenize
 from rag.types import Article, SearchFilters
 
 NAMESPACE = uuid.UUID("8a4c5a53-6d1e-4c3e-9a57-2f0b3c1e5d77")
-ROLES = ("passages", "articles", "sentences")
+ROLES = ("passages", "articles", "sentences", "revisions")
 K1, B = 1.2, 0.75  # the embedded store's BM25 parameters (rag.index.lexical)
 ORDINAL_BITS = 20  # pos = article sequence << 20 | passage ordinal
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.index.passage_store import Hits, PassageFacts, PassageSnapshot, StoredArticle
+from rag.index.passage_store import Hits, PassageFacts, PassageSnapshot, Revision, StoredArticle
 from rag.index.qdrant.schema import (
     bm25_query,
     collection_name,
@@ -75,8 +75,9 @@ class QdrantSnapshot(PassageSnapshot):
         self.client, self.prefix, self._version = client, prefix, version
         self.metadata, self.manifest = metadata, metadata["manifest"]
         self.models = require_qdrant().models
-        self.passages_col, self.articles_col, self.sentences_col = (
-            collection_name(prefix, version, role) for role in ("passages", "articles", "sentences"))
+        self.passages_col, self.articles_col, self.sentences_col, self.revisions_col = (
+            collection_name(prefix, version, role) for role in ("passages", "articles", "sentences", "revisions"))
+        self._has_revisions: bool | None = None  # a version published before revisions were kept has none
 
     @property
     def version(self) -> str:
@@ -207,6 +208,25 @@ class QdrantSnapshot(PassageSnapshot):
     def passage_hashes(self) -> Iterator[tuple[str, str, str]]:
         for p in scroll(self.client, self.passages_col, ["pid", "article_id", "text_hash", "pos"], order_by="pos"):
             yield p.payload["pid"], p.payload["article_id"], p.payload["text_hash"]
+
+    def _revision_points(self, flt: Any, payload: Any) -> list[Any]:
+        if self._has_revisions is None:
+            self._has_revisions = bool(self.client.collection_exists(self.revisions_col))
+        if not self._has_revisions:
+            return []
+        return sorted(scroll(self.client, self.revisions_col, payload, flt), key=lambda p: p.payload["seq"])
+
+    def revisions(self, article_id: str) -> list[Revision]:
+        flt = self.models.Filter(must=[self.models.FieldCondition(
+            key="article_id", match=self.models.MatchValue(value=article_id))])
+        return [Revision(**{k: v for k, v in p.payload.items() if k != "seq"})
+                for p in self._revision_points(flt, True)]
+
+    def revised_articles(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for point in self._revision_points(None, ["article_id", "seq"]):
+            counts[point.payload["article_id"]] = counts.get(point.payload["article_id"], 0) + 1
+        return counts
 
     def close(self) -> None:
         pass  # the client is shared by the store
