@@ -223,3 +223,21 @@ def test_model_summaries_are_kept_only_when_checked(built, story):
     assert collapse.summary.startswith("The harbour bridge collapsed") and rebuild.summary is None  # unsupported
     assert kept == 1 and collapse.to_dict()["summary"] == collapse.summary and "summary" not in rebuild.to_dict()
     assert sent[0].startswith("[1] ") and "Coast Herald" not in sent[0]  # the cited sentences only
+
+
+def test_a_summary_written_without_its_marker_is_cited_and_still_checked(built, story):
+    from rag.llm.registry import make_chat_model
+    from rag.timeline.summaries import summarize_events
+    from tests.openai_server import FakeOpenAIServer
+
+    opened, _ = built
+    timeline = build_timeline(opened, "harbour bridge collapse")
+    with FakeOpenAIServer() as srv:
+        srv.script_reply("The harbour bridge collapsed in the storm.",  # no marker: its source supports it
+                         "The bridge will cost nine billion dollars and open in 2031.")  # no source says so
+        model = make_chat_model(story.llm.model_copy(update={"backend": "openai", "base_url": srv.base_url,
+                                                             "model": "fake-chat"}))
+        kept = summarize_events(timeline, model)
+    collapse, rebuild = timeline.events[:2]
+    assert kept == 1 and collapse.summary.startswith("The harbour bridge collapsed in the storm")
+    assert "[" in collapse.summary and rebuild.summary is None
