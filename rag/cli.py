@@ -13,7 +13,7 @@ import typer
 from rag.config import Settings, load_settings
 from rag.errors import RagError
 from rag.cli_output import emit_json, json_text, last_item, live_stage, stderr_stage, terminal_safe  # noqa: I001
-from rag.cli_output import warn_large_files, with_progress, with_version_option
+from rag.cli_output import source_line, warn_large_files, with_progress, with_version_option
 
 # rich_markup_mode=None: click's plain help screens (typer's rich ones print "<bool>" beside every flag).
 app = typer.Typer(help="Cited answers over a collection of news articles.", no_args_is_help=True,
@@ -205,8 +205,7 @@ def print_sources(answer) -> None:
     if answer.citations:
         typer.secho("\nSources:", bold=True)
     for c in answer.citations:
-        meta = ", ".join(x for x in (c.source, (c.published_at or "")[:10]) if x)
-        typer.echo(terminal_safe(f"[{c.n}] {c.title}" + (f" — {meta}" if meta else "") + (f"  {c.url}" if c.url else "")))
+        typer.echo(terminal_safe(source_line(c)))
         if c.quote:
             typer.secho(terminal_safe(f"    “{c.quote.strip()[:300]}”"), dim=True)
         if not c.supported:

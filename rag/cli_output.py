@@ -153,3 +153,15 @@ def warn_large_files(paths) -> None:
 
     for file, size in large_files(paths):
         typer.secho(f"warning: {warning_text(file, size)}", err=True, fg=typer.colors.YELLOW)
+
+
+def source_line(citation) -> str:
+    """``[n] title — outlet, date (updated 2 times, last on 2024-03-05)  url`` for a citation
+    (rag.answer.citations.Citation); the update note when the index keeps earlier versions."""
+    meta = ", ".join(x for x in (citation.source, (citation.published_at or "")[:10]) if x)
+    updates = citation.updates or {}
+    count = int(updates.get("count") or 0)
+    updated = (f" (updated {count} time{'s' if count > 1 else ''}, last on {str(updates.get('last_seen_at'))[:10]})"
+               if count else "")
+    return (f"[{citation.n}] {citation.title}" + (f" — {meta}" if meta else "") + updated
+            + (f"  {citation.url}" if citation.url else ""))

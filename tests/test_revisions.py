@@ -187,3 +187,20 @@ def test_a_reorder_or_typography_update_is_kept_and_reported_as_no_substantive_c
         "Mayor Ana Ruiz \u2014 \u201cacting fast\u201d \u2014 declared an emergency."]
     code, out, _ = changes("--index", str(storm.index_dir))
     assert out.count("no substantive change") == 2
+
+
+def test_rag_ask_marks_an_updated_source_and_its_json_carries_the_updates(storm, monkeypatch):
+    monkeypatch.setenv("RAG_STORE__BACKEND", storm.store.backend)
+    monkeypatch.setenv("RAG_EMBEDDING__BACKEND", "hashing")
+    build_index(storm)
+    edit(storm, "storm.md", "Storm hits coast", STORM.replace("12 people", "14 people"),
+         published_at="2023-10-02", url=URL)
+    build_index(storm)
+    ask = ["ask", "How many people did the storm kill?", "--index", str(storm.index_dir), "--llm", "extractive"]
+    result = CliRunner().invoke(app, [*ask, "--json"])
+    assert result.exit_code == 0, result.stderr
+    cited = {c["title"]: c for c in json.loads(result.stdout)["citations"]}
+    assert cited["Storm hits coast"]["updates"]["count"] == 1 and "14 people" in cited["Storm hits coast"]["text"]
+    assert all(c["updates"] is None for t, c in cited.items() if t != "Storm hits coast")
+    text = CliRunner().invoke(app, ask)
+    assert text.exit_code == 0 and "Storm hits coast — Coast Herald, 2023-10-02 (updated 1 time, last on" in text.stdout

@@ -7,10 +7,9 @@ import pytest
 
 pytest.importorskip("streamlit")
 
+from rag.answer.pipeline import Answerer  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.index.building import build_index  # noqa: E402
-from rag.index.stores import make_store  # noqa: E402
-from rag.ui.messages import with_updates  # noqa: E402
 from rag.ui.updates_view import revision_markdown  # noqa: E402
 from tests.ui_apptest_helpers import (  # noqa: E402
     SECOND,
@@ -61,19 +60,23 @@ def test_a_source_never_updated_has_no_mark(updated):
     at = ask(app(), "What does Ukraine's victory plan ask the West for?")
     no_exceptions(at)
     citations = saved(updated, at)[-1]["citations"]
-    assert citations and all("updates" not in c for c in citations if c["source"] != "Harbour Gazette")
+    assert citations and all(not c.get("updates") for c in citations if c["source"] != "Harbour Gazette")
     if all(c["source"] != "Harbour Gazette" for c in citations):
         assert "Updated " not in texts(at) and not [e for e in at.expander if e.label == "What changed"]
 
 
-def test_with_updates_and_the_markdown_escape_article_text(updated):
-    snapshot = make_store(load_settings()).open()
-    try:
-        harbour = next(i for i, s in snapshot.stored_articles().items() if s.path.endswith("harbour.md"))
-        record = with_updates({"citations": [{"article_id": harbour}, {"article_id": "nope"}]}, snapshot)
-    finally:
-        snapshot.close()
-    assert record["citations"][0]["updates"]["count"] == 2 and "updates" not in record["citations"][1]
+def test_the_library_answer_carries_the_updates_for_every_front_end(updated):
+    # rag ask --json, the HTTP API and the UI all read Answer.to_dict(): the mark is the library's.
+    with Answerer(load_settings()) as answerer:
+        answer = answerer.answer(QUESTION)
+    cited = {c.source: c for c in answer.citations}
+    assert cited["Harbour Gazette"].updates["count"] == 2
+    assert all(c.updates is None for s, c in cited.items() if s != "Harbour Gazette")
+    (harbour,) = [c for c in answer.to_dict()["citations"] if c["source"] == "Harbour Gazette"]
+    assert harbour["updates"]["last_seen_at"] and len(harbour["updates"]["revisions"]) == 2
+
+
+def test_the_markdown_escapes_article_text():
     text = revision_markdown({"substantive": True, "headline": None, "added": ["*bold* [x](javascript:1)"],
                               "removed": [], "changed": []})
     assert "\\*bold\\*" in text and "](javascript" not in text.replace("\\]", "")

@@ -28,7 +28,6 @@ from rag.ui.messages import (
     error_record,
     example_questions,
     history_for_answerer,
-    with_updates,
 )
 from rag.ui.resources import session_chat_model, shown_error
 from rag.ui.search_panel import search_filters
@@ -70,7 +69,7 @@ def ask(question: str, settings: Settings, opened, store: ConversationStore, ind
                         ui.streaming_text(placeholder, text, mid)
             if final is None:
                 raise RagError("The answer ended before it was complete; try again.")
-            record = with_updates(answer_record(final, mid), opened.snapshot)  # the "updated" marks
+            record = answer_record(final, mid)
             if final.backend == "openai":
                 record["endpoint"] = endpoint_of(getattr(model, "base_url", None))
             user["standalone"] = final.standalone_question

@@ -85,19 +85,6 @@ def answer_record(answer: Any, message_id: str) -> dict:
     return {"role": "assistant", "id": message_id, "content": data.pop("answer"), **data}
 
 
-def with_updates(record: dict, snapshot: Any) -> dict:
-    """``record`` with ``"updates"`` on each citation of an article the index keeps earlier
-    versions of (:func:`rag.timeline.updates.citation_updates`); the cited text is the current one."""
-    from rag.timeline.updates import citation_updates
-
-    citations = record.get("citations") or []
-    updates = citation_updates(snapshot, [c.get("article_id") for c in citations if c.get("article_id")])
-    for c in citations:
-        if c.get("article_id") in updates:
-            c["updates"] = updates[c["article_id"]]
-    return record
-
-
 def error_record(message_id: str, text: str) -> dict:
     """An assistant message (JSON-ready) for an answer that failed with ``text``.
 

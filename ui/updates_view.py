@@ -1,5 +1,5 @@
 """The "updated" mark of a source card: how often the cited article was updated, and what
-changed (an expander), from the ``updates`` a citation carries (rag.ui.messages.with_updates).
+changed (an expander), from the ``updates`` a citation carries (rag.timeline.updates.mark_updated, in the answer pipeline).
 
 Article text is escaped like the rest of the card (rag.ui.markdown_text.md_escape).
 """

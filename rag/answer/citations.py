@@ -94,6 +94,9 @@ class Citation:
     quotes: list[str] = field(default_factory=list)  # the sentence closest to each claim, each once
     file: str | None = None  # the article's file name, when it was loaded from a file
     text: str = ""  # the cited text as the model read it (an article's excerpt)
+    # When the index keeps earlier versions of the article: {"count", "last_seen_at",
+    # "revisions"} (rag.timeline.updates.citation_updates); the cited text is the current one.
+    updates: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

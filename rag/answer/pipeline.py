@@ -76,6 +76,7 @@ from rag.disagree.answer_note import note_disagreements, settle_disagreements
 from rag.index.words import content_terms
 from rag.search.retrieval import SearchFilters
 from rag.timeline.chat import story_reply
+from rag.timeline.updates import mark_updated
 
 __all__ = ["FALLBACK_INTRO", "MIN_COSINE", "NOT_ANSWERED", "VERDICT_FALLBACK", "Answer", "Answerer", "Plan",
            "is_refusal", "keyword_rewrite", "leading_answer", "leading_verdict", "looks_like_followup"]
@@ -285,7 +286,8 @@ class Answerer:
         reason = plan.refusal
         if not reason and (story := story_reply(self.opened, plan.standalone, filters)) is not None:
             yield story.text  # a story question, answered from its timeline in code (rag.timeline.chat)
-            yield Answer(text=story.text, citations=story.citations, passages=story.sources, refused=False,
+            yield Answer(text=story.text, citations=mark_updated(story.citations, self.opened.snapshot),
+                         passages=story.sources, refused=False,
                          dropped_citations=0, unsupported_citations=0, timings={**timings, "total_ms": ms()},
                          raw_text=story.text, **{**base, "backend": "timeline", "model": "article metadata"})
             return
@@ -332,7 +334,8 @@ class Answerer:
                 cited = process_citations(noted, plan.sources, question=plan.standalone)
                 disagreements = settle_disagreements(cited, flags, plan.sources)
         timings["total_ms"] = ms()
-        yield Answer(text=cited.text, citations=cited.citations, passages=plan.sources, refused=reason is not None,
+        yield Answer(text=cited.text, citations=mark_updated(cited.citations, self.opened.snapshot),
+                     passages=plan.sources, refused=reason is not None,
                      dropped_citations=cited.dropped, unsupported_citations=cited.unsupported,
                      timings=timings, raw_text=raw, refusal_reason=reason,
                      repairs={**repairs.to_dict(), "fallback": int(fell_back)}, prompt_tokens=prompt_tokens,

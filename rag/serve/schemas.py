@@ -128,6 +128,7 @@ class Citation(Open):
     quotes: list[str] = Field(default_factory=list)
     file: str | None = None
     text: str = ""
+    updates: dict[str, Any] | None = None  # the article's kept earlier versions, when it has any
 
 
 class AnswerResult(Open):

@@ -17,7 +17,7 @@ from rag.index.passage_store import PassageSnapshot
 from rag.ingest.articles import article_id_for
 from rag.timeline.changes import compare
 
-__all__ = ["UnknownArticleError", "article_updates", "citation_updates", "updated_articles"]
+__all__ = ["UnknownArticleError", "article_updates", "citation_updates", "mark_updated", "updated_articles"]
 
 
 class UnknownArticleError(RagError):
@@ -69,3 +69,12 @@ def citation_updates(snapshot: PassageSnapshot, article_ids: list[str]) -> dict[
             updates = article_updates(snapshot, article_id)["revisions"]
             out[article_id] = {"count": len(updates), "last_seen_at": updates[-1]["seen_at"], "revisions": updates}
     return out
+
+
+def mark_updated(citations: list, snapshot: PassageSnapshot) -> list:
+    """``citations`` (rag.answer.citations.Citation), each of an updated article given its
+    :func:`citation_updates` entry as ``updates``: what every front end shows beside it."""
+    updates = citation_updates(snapshot, [c.article_id for c in citations if c.article_id])
+    for c in citations:
+        c.updates = updates.get(c.article_id)
+    return citations
