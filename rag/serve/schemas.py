@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answer.citations import Citation
+
 MODEL_ID = "article-rag"
 
 
@@ -106,37 +108,13 @@ class Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class Claim(Open):
-    text: str
-    score: float
-    supported: bool
-
-
-class Citation(Open):
-    """A checked citation, numbered as in the answer text (``rag ask --json``)."""
-
-    n: int
-    passage_id: str
-    article_id: str
-    title: str
-    source: str | None
-    published_at: str | None
-    url: str | None
-    quote: str
-    supported: bool
-    claims: list[Claim] = Field(default_factory=list)
-    quotes: list[str] = Field(default_factory=list)
-    file: str | None = None
-    text: str = ""
-    updates: dict[str, Any] | None = None  # the article's kept earlier versions, when it has any
-
-
 class AnswerResult(Open):
     """The answer with its citations and refusal: ``rag ask --json``'s object."""
 
     question: str
     standalone_question: str
     answer: str
+    # The library's own dataclass, not a copy: a field it gains is in the schema too.
     citations: list[Citation]
     passages: list[dict[str, Any]]
     refused: bool
