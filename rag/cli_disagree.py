@@ -60,11 +60,8 @@ def register(app: typer.Typer, eval_app: typer.Typer, *, settings_for: Callable,
         settings = settings_for(index)
         filters = filters_from_flags(source, since, until)
         try:
-            opened = open_index(settings)
-            try:
+            with open_index(settings) as opened:
                 result = differences(opened, query, filters, k)
-            finally:
-                opened.close()
         except RagError as exc:
             fail(str(exc))
         if as_json:

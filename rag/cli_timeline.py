@@ -38,16 +38,13 @@ def register(app: typer.Typer, eval_app: typer.Typer, settings_for: Callable, fa
         settings = settings_for(index)
         filters = filters_from_flags(source, since, until)
         try:
-            opened = open_index(settings)
-            try:
+            with open_index(settings) as opened:
                 result = build_timeline(opened, query, filters, limit)
                 if summaries and result.events:
                     from rag.llm.registry import make_chat_model
                     from rag.timeline.summaries import summarize_events
 
                     summarize_events(result, make_chat_model(settings.llm))
-            finally:
-                opened.close()
         except RagError as exc:
             fail(str(exc))
         if as_json:

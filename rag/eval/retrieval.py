@@ -139,8 +139,5 @@ def evaluate_retrieval(settings, corpus: Path, queries_path: Path, limit: int | 
 
     build_index(settings, [corpus], progress=progress)
     queries = load_queries(queries_path, limit)
-    opened = open_index(settings)
-    try:
+    with open_index(settings) as opened:
         return evaluate_retriever(opened.retriever, queries, progress=progress)
-    finally:
-        opened.close()

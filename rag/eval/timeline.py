@@ -92,8 +92,5 @@ def evaluate_timelines(settings: Any, queries_path: Path | str, limit: int | Non
     """Open the index of ``settings`` and score the story questions of ``queries_path``."""
     from rag.search.open_index import open_index
 
-    opened = open_index(settings)
-    try:
+    with open_index(settings) as opened:
         return evaluate_opened(opened, story_questions(queries_path, limit))
-    finally:
-        opened.close()

@@ -24,6 +24,12 @@ class OpenIndex:
     def close(self) -> None:
         self.snapshot.close()
 
+    def __enter__(self) -> "OpenIndex":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> OpenIndex:
     """Open the published index, refusing one built by another embedder."""
