@@ -41,6 +41,23 @@ def write_article(folder: Path, name: str, title: str, body: str, **meta: str) -
     return path
 
 
+def write_fire_articles(folder: Path, herald_tail: str = "", bridge: bool = True) -> None:
+    """Two outlets giving different death tolls for one fire (30 and 35, two hours apart), and,
+    with ``bridge``, an unrelated article with nothing to compare."""
+    write_article(folder, "gazette.md", "Harbour warehouse fire kills 30",
+                  "A fire at the harbour warehouse killed 30 people on Monday, the fire chief said. "
+                  "Crews fought the blaze through the night.",
+                  source="Harbour Gazette", published_at="2024-03-05T09:00:00+00:00", url="https://example.org/g")
+    write_article(folder, "herald.md", "Deadly fire at harbour warehouse",
+                  "The fire at the harbour warehouse killed 35 people on Monday, according to the fire chief. "
+                  "The cause is not yet known." + herald_tail,
+                  source="City Herald", published_at="2024-03-05T11:00:00+00:00", url="https://example.org/h")
+    if bridge:
+        write_article(folder, "bridge.md", "Bridge reopens",
+                      "The harbour bridge reopened on Tuesday after repairs. Traffic returned to normal by noon.",
+                      source="Coast Herald", published_at="2024-03-06T08:00:00+00:00")
+
+
 @pytest.fixture
 def articles_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "articles"

@@ -12,7 +12,7 @@ from rag.answer.pipeline import Answerer
 from rag.cli import app
 from rag.config import load_settings
 from rag.index.building import build_index
-from tests.conftest import write_article
+from tests.conftest import write_fire_articles
 
 QUESTION = "How many people did the harbour warehouse fire kill?"
 
@@ -21,17 +21,7 @@ QUESTION = "How many people did the harbour warehouse fire kill?"
 def fire_index(tmp_path, monkeypatch):
     folder = tmp_path / "articles"
     folder.mkdir()
-    write_article(folder, "gazette.md", "Harbour warehouse fire kills 30",
-                  "A fire at the harbour warehouse killed 30 people on Monday, the fire chief said. "
-                  "Crews fought the blaze through the night.",
-                  source="Harbour Gazette", published_at="2024-03-05T09:00:00+00:00", url="https://example.org/g")
-    write_article(folder, "herald.md", "Deadly fire at harbour warehouse",
-                  "The fire at the harbour warehouse killed 35 people on Monday, according to the fire chief. "
-                  "The cause is not yet known.\x1b]0;pwned\x07",
-                  source="City Herald", published_at="2024-03-05T11:00:00+00:00", url="https://example.org/h")
-    write_article(folder, "bridge.md", "Bridge reopens",
-                  "The harbour bridge reopened on Tuesday after repairs. Traffic returned to normal.",
-                  source="Coast Herald", published_at="2024-03-06T08:00:00+00:00")
+    write_fire_articles(folder, herald_tail="\x1b]0;pwned\x07")  # a terminal escape in article text
     index = tmp_path / "index"
     for key, value in {"INDEX_DIR": str(index), "ARTICLES_DIR": str(folder), "EMBEDDING__BACKEND": "hashing",
                        "LLM__BACKEND": "extractive"}.items():

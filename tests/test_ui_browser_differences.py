@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_article
+from tests.conftest import write_fire_articles
 from tests.ui_browser_helpers import CHROMIUM, app_env, ask, chromium_page, streamlit_server, wait_idle
 
 pytestmark = [
@@ -28,14 +28,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui-differ")
     articles = tmp / "articles"
     articles.mkdir()
-    write_article(articles, "gazette.md", "Harbour warehouse fire kills 30",
-                  "A fire at the harbour warehouse killed 30 people on Monday, the fire chief said. "
-                  "Crews fought the blaze through the night.",
-                  source="Harbour Gazette", published_at="2024-03-05T09:00:00+00:00", url="https://example.org/g")
-    write_article(articles, "herald.md", "Deadly fire at harbour warehouse",
-                  "The fire at the harbour warehouse killed 35 people on Monday, according to the fire chief. "
-                  "The cause is not yet known.",
-                  source="City Herald", published_at="2024-03-05T11:00:00+00:00", url="https://example.org/h")
+    write_fire_articles(articles, bridge=False)
     build_index(load_settings(index_dir=tmp / "index", articles_dir=articles,
                               embedding={"backend": "hashing"}, llm={"backend": "extractive"}))
     with streamlit_server(app_env(tmp / "index", articles), cwd=tmp) as url:

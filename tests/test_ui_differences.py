@@ -10,34 +10,24 @@ pytest.importorskip("streamlit")
 
 from rag.config import load_settings  # noqa: E402
 from rag.index.building import build_index  # noqa: E402
-from tests.conftest import write_article  # noqa: E402
-from tests.ui_apptest_helpers import app, ask, clear_streamlit_caches, no_exceptions, rag_env, texts  # noqa: E402
+from tests.conftest import write_fire_articles  # noqa: E402
+from tests.ui_apptest_helpers import (  # noqa: E402
+    app,
+    ask,
+    fresh_caches,  # noqa: F401 - autouse: empty caches around each test
+    no_exceptions,
+    rag_env,
+    texts,
+)
 
 QUESTION = "How many people did the harbour warehouse fire kill?"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    clear_streamlit_caches()
-    yield
-    clear_streamlit_caches()
 
 
 @pytest.fixture
 def fire(tmp_path, monkeypatch):
     folder = tmp_path / "articles"
     folder.mkdir()
-    write_article(folder, "gazette.md", "Harbour warehouse fire kills 30",
-                  "A fire at the harbour warehouse killed 30 people on Monday, the fire chief said. "
-                  "Crews fought the blaze through the night.",
-                  source="Harbour Gazette", published_at="2024-03-05T09:00:00+00:00", url="https://example.org/g")
-    write_article(folder, "herald.md", "Deadly fire at harbour warehouse",
-                  "The fire at the harbour warehouse killed 35 people on Monday, according to the fire chief. "
-                  "The cause is not yet known.",
-                  source="City Herald", published_at="2024-03-05T11:00:00+00:00", url="https://example.org/h")
-    write_article(folder, "bridge.md", "Bridge reopens",
-                  "The harbour bridge reopened on Tuesday after repairs. Traffic returned to normal by noon.",
-                  source="Coast Herald", published_at="2024-03-06T08:00:00+00:00")
+    write_fire_articles(folder)
     rag_env(monkeypatch, tmp_path, INDEX_DIR=str(tmp_path / "index"), ARTICLES_DIR=str(folder),
             EMBEDDING__BACKEND="hashing", LLM__BACKEND="extractive")
     build_index(load_settings())
