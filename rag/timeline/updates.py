@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from rag.errors import RagError
-from rag.index.passage_store import PassageSnapshot
+from rag.index.passage_store import PassageSnapshot, Revision
 from rag.ingest.articles import article_id_for
 from rag.timeline.changes import compare
 
@@ -24,11 +24,13 @@ class UnknownArticleError(RagError):
     """No article with this id is stored."""
 
 
-def article_updates(snapshot: PassageSnapshot, article_id: str, since: date | None = None) -> dict:
+def article_updates(snapshot: PassageSnapshot, article_id: str, since: date | None = None,
+                    kept: list[Revision] | None = None) -> dict:
     """``{"article_id", "title", "source", "url", "revisions": [...]}`` for one article (its id,
     or the link it was loaded with), oldest update first (none when its text never changed);
-    only the updates seen on or after ``since`` when given. Raises UnknownArticleError, with
-    a message for a person."""
+    only the updates seen on or after ``since`` when given; ``kept``: the article's revisions,
+    when the caller has read them already. Raises UnknownArticleError, with a message for a
+    person."""
     record = snapshot.article(article_id)
     if record is None and "://" in article_id:  # an article's link names it too (its id comes from it)
         article_id = article_id_for(article_id)
@@ -36,7 +38,7 @@ def article_updates(snapshot: PassageSnapshot, article_id: str, since: date | No
     if record is None:
         raise UnknownArticleError(f"no article with id {article_id!r} in the index; `rag changes` without an id "
                                   "lists the updated articles and their ids")
-    kept = snapshot.revisions(article_id)
+    kept = snapshot.revisions(article_id) if kept is None else kept
     newer = [*((r.title, r.body, r.published_at) for r in kept[1:]),
              (record.get("title") or "", record.get("body") or "", record.get("published_at"))]
     updates = []
@@ -65,8 +67,9 @@ def citation_updates(snapshot: PassageSnapshot, article_ids: list[str]) -> dict[
     (the revisions of :func:`article_updates`), what a source card shows."""
     out = {}
     for article_id in dict.fromkeys(article_ids):
-        if snapshot.revisions(article_id):
-            updates = article_updates(snapshot, article_id)["revisions"]
+        kept = snapshot.revisions(article_id)
+        if kept:
+            updates = article_updates(snapshot, article_id, kept=kept)["revisions"]
             out[article_id] = {"count": len(updates), "last_seen_at": updates[-1]["seen_at"], "revisions": updates}
     return out
 
